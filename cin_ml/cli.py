@@ -1,0 +1,138 @@
+"""The ``cin-ml`` command line (Typer).
+
+The only module that prints for humans or turns a :class:`~cin_ml.errors.CinMLError` into an
+exit code: every command runs inside :func:`_run`, which prints one red line on stderr and
+exits 1 on a CinMLError (no traceback). Heavy imports happen inside the commands so that
+``cin-ml --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from cin_ml.errors import CinMLError
+
+app = typer.Typer(
+    name="cin-ml",
+    help="ML research and model-governance workbench for Quebec's school service centres: "
+    "virtual CSS, LightGBM risk models, fairness audits, explanations, model cards, "
+    "review and promotion.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+T = TypeVar("T")
+
+
+def _run(fn: Callable[[], T]) -> T:
+    """Run ``fn``; a CinMLError becomes one line on stderr and exit code 1."""
+    try:
+        return fn()
+    except CinMLError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print("[bold red]interrupted[/]")
+        raise typer.Exit(130) from None
+
+
+def _progress(message: str) -> None:
+    console.print(f"[dim]·[/] {message}")
+
+
+# ----------------------------------------------------------------------------- simulate
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option(help="Folder for the source extract (Parquet tables).")]
+    = Path("data/source"),
+    truth_out: Annotated[Path | None, typer.Option(
+        help="Folder for the ground truth (default: <out>_truth). Never part of the extract.")]
+    = None,
+    css: Annotated[int, typer.Option(help="Number of school service centres.")] = 1,
+    students: Annotated[int, typer.Option(help="Total number of students.")] = 20000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 7,
+    extract_year: Annotated[int | None, typer.Option(
+        help="Calendar year of the extract (last complete school year ends then).")] = None,
+    disparity: Annotated[str | None, typer.Option(
+        help="Injected disparity KIND:ATTRIBUTE=GROUP:STRENGTH, e.g. "
+        "mark_inflation:language_group=allophone:8 or label_bias:sex=M:0.3.")] = None,
+    missingness: Annotated[float | None, typer.Option(
+        help="Share of marks missing at random (0-0.5).")] = None,
+    config: Annotated[Path | None, typer.Option(help="Simulation config TOML.")] = None,
+) -> None:
+    """Simulate a CSS (or a network of CSS) extract with a known ground truth."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_simulate
+
+        summary = run_simulate(out=out, truth_out=truth_out, css=css, students=students,
+                               seed=seed, extract_year=extract_year, disparity=disparity,
+                               missingness=missingness, config=config, progress=_progress)
+        _print_simulation_summary(summary)
+
+    _run(go)
+
+
+def _print_simulation_summary(summary: dict) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"Source extract → {summary['out']}")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for name, n in summary["rows"].items():
+        t.add_row(name, f"{n:,}")
+    console.print(t)
+    o = Table(title="Outcomes and ceilings (ground truth)")
+    for col in ("task", "labelled students", "observed rate", "oracle AUC"):
+        o.add_column(col, justify="right" if col != "task" else "left")
+    for task, s in summary["tasks"].items():
+        o.add_row(task, f"{s['n_labelled']:,}", f"{s['rate']:.1%}", f"{s['oracle_auc']:.3f}")
+    console.print(o)
+    console.print(f"Ground truth (evaluation only): {summary['truth_out']}")
+
+
+# [lead] more commands are registered below by area; keep one section per area.
+# ----------------------------------------------------------------------------- virtual-css
+# ----------------------------------------------------------------------------- models
+# ----------------------------------------------------------------------------- fairness
+# ----------------------------------------------------------------------------- explain
+# ----------------------------------------------------------------------------- cards
+# ----------------------------------------------------------------------------- governance
+# ----------------------------------------------------------------------------- access
+# ----------------------------------------------------------------------------- external
+# ----------------------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where data and reports go.")] = Path("."),
+    students: Annotated[int, typer.Option(help="Students in the simulated CSS.")] = 20000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Run the whole chain on the embedded store and print where everything is."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_demo
+
+        run_demo(workdir=workdir, students=students, seed=seed, progress=_progress,
+                 show=_print_simulation_summary)
+
+    _run(go)
+
+
+def main() -> None:  # pragma: no cover - console-script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

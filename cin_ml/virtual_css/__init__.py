@@ -1,0 +1,36 @@
+"""Virtual CSS: simulate a source extract, de-identify it, harmonize it, synthesize a virtual
+copy with SDV, and evaluate its fidelity, privacy and utility.
+
+Public names are resolved lazily (PEP 562) so that importing this package loads no heavy
+library; ``sdv`` is imported only by the synthesis module.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# name -> private module that defines it
+_EXPORTS: dict[str, str] = {
+    # simulate (source extract with ground truth)
+    "Disparity": "_simulate",
+    "GroundTruth": "_simulate",
+    "Simulation": "_simulate",
+    "SimulationConfig": "_simulate",
+    "simulate": "_simulate",
+    "write_simulation": "_simulate",
+    "read_truth": "_simulate",
+    # deidentify / synthesize / evaluate / harmonize: added by their modules' authors
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
