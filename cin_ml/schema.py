@@ -332,6 +332,9 @@ def _pandera_schema(table: Table):
         if c.values is not None:
             checks.append(pa.Check.isin(list(c.values)))
         dtype = kind_dtype[c.kind]
+        if c.kind == "int" and c.nullable:  # int64 cannot hold nulls: accept Int64 / float
+            dtype = None
+            checks.append(pa.Check(lambda s: s.dropna().mod(1).eq(0), name="whole_number"))
         cols[c.name] = pa.Column(dtype, checks=checks, nullable=c.nullable, coerce=dtype
                                  in ("int64", "float64"), required=True)
     return pa.DataFrameSchema(cols, strict=False)

@@ -20,6 +20,19 @@ _EXPORTS: dict[str, str] = {
     "write_simulation": "_simulate",
     "read_truth": "_simulate",
     # deidentify / synthesize / evaluate / harmonize: added by their modules' authors
+    # deidentify (keyed pseudonyms, k-anonymity)
+    "DEMO_KEY": "_pseudonym",
+    "KEY_ENV_VAR": "_pseudonym",
+    "PseudonymKey": "_pseudonym",
+    "pseudonymize_values": "_pseudonym",
+    "resolve_pseudonym_key": "_pseudonym",
+    "KAnonymity": "_kanon",
+    "measure_k_anonymity": "_kanon",
+    "DeidentificationReport": "_deidentify",
+    "Deidentified": "_deidentify",
+    "DeidentifyConfig": "_deidentify",
+    "deidentify": "_deidentify",
+    "pseudonymize_truth": "_deidentify",
 }
 
 __all__ = sorted(_EXPORTS)
