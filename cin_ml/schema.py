@@ -208,7 +208,7 @@ TABLES: dict[str, Table] = {
         Table(
             "absences",
             (
-                _C("absence_id", "str", R.FEATURE),
+                _C("absence_id", "int", R.FEATURE, min=0),
                 _C("student_id", "str", R.DIRECT_IDENTIFIER, pseudonymize=True),
                 _C("school_year", "int", R.FEATURE),
                 _C("date", "date", R.FEATURE),

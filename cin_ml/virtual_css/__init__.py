@@ -18,8 +18,16 @@ _EXPORTS: dict[str, str] = {
     "SimulationConfig": "_simulate",
     "simulate": "_simulate",
     "write_simulation": "_simulate",
+    "simulate_to_disk": "_simulate",
     "read_truth": "_simulate",
     # deidentify / synthesize / evaluate / harmonize: added by their modules' authors
+    # harmonize (absence reasons -> network nomenclature)
+    "Harmonization": "_harmonize",
+    "HarmonizeSettings": "_harmonize",
+    "harmonize_absences": "_harmonize",
+    "load_harmonize_settings": "_harmonize",
+    "normalize_reason": "_harmonize",
+    "score_harmonization": "_harmonize",
     # deidentify (keyed pseudonyms, k-anonymity)
     "DEMO_KEY": "_pseudonym",
     "KEY_ENV_VAR": "_pseudonym",

@@ -1,0 +1,47 @@
+"""The causal drivers of each simulated outcome, with their effect sizes (see ``_css_sim``).
+
+``feature_hint`` names the model features (docs/CONTRACTS.md naming) through which a driver
+can be observed; ``causal`` is False for variables the simulator makes inert on purpose, so
+that explanations can be checked against the truth.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+_ROWS = [
+    # task, driver, effect, causal, feature_hint
+    ("ecriture_4e", "latent literacy at grade 4", "+1 SD = +11 exam points", True,
+     "lecture_*,ecriture_*"),
+    ("ecriture_4e", "literacy slope", "+0.08 SD per grade = +1.3 exam points", True,
+     "lecture_*_trend,ecriture_*_trend"),
+    ("ecriture_4e", "sex (girls)", "+0.20 SD literacy", True, "lecture_*,ecriture_*"),
+    ("ecriture_4e", "school IMSE decile", "-0.08 SD literacy per decile", True,
+     "imse_decile"),
+    ("ecriture_4e", "mother's education", "+0.15 SD literacy per level", True,
+     "mother_education"),
+    ("ecriture_4e", "intervention plan", "-0.3 SD at the exam", True, "intervention_plan"),
+    ("ecriture_4e", "allophone", "-0.15 SD literacy", True, "lecture_*,ecriture_*"),
+    ("ecriture_4e", "1st-generation immigrant", "-0.12 SD literacy", True,
+     "lecture_*,ecriture_*"),
+    ("ecriture_4e", "teacher effect (workforce, forbidden)", "N(0, 0.15) SD", True, ""),
+    ("ecriture_4e", "pandemic year 2020-21", "-0.2 SD at the exam, -3 mark points", True, ""),
+    ("ecriture_4e", "school changes", "none", False, "n_school_changes"),
+    ("ecriture_4e", "medical appointments", "none", False, "absence_rate_rendez_vous_medical"),
+    ("decrochage", "mean latent ability", "-0.85 logit per SD", True,
+     "lecture_*,ecriture_*,resoudre_*,raisonner_*"),
+    ("decrochage", "primary grade retentions", "+0.45 logit each", True, "n_retentions"),
+    ("decrochage", "sex (boys)", "+0.25 logit", True, ""),
+    ("decrochage", "school IMSE decile", "+0.06 logit per decile", True, "imse_decile"),
+    ("decrochage", "intervention plan", "+0.30 logit", True, "intervention_plan"),
+    ("decrochage", "absence frailty", "+0.35 logit per SD", True,
+     "absence_rate_total,absence_rate_non_motivee,absence_rate_maladie"),
+    ("decrochage", "mother's education", "-0.15 logit per level", True, "mother_education"),
+    ("decrochage", "school changes", "none", False, "n_school_changes"),
+    ("decrochage", "medical appointments", "none", False, "absence_rate_rendez_vous_medical"),
+]
+
+
+def drivers_table() -> pd.DataFrame:
+    """One row per (task, driver)."""
+    return pd.DataFrame(_ROWS, columns=["task", "driver", "effect", "causal", "feature_hint"])
