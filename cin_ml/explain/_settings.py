@@ -1,0 +1,62 @@
+"""Settings of the explain step (``configs/explain.toml``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+
+from cin_ml.config import Settings, config_path, read_toml, settings_from_dict
+from cin_ml.errors import ConfigError
+
+
+class ExplainSettings(Settings):
+    """``[explain]`` section: how contributions are computed and summarized."""
+
+    num_threads: int = Field(0, ge=0)
+    chunk_rows: int = Field(25000, ge=100)
+    global_sample: int = Field(4000, ge=100)
+    stability_resamples: int = Field(20, ge=2)
+    stability_top_k: int = Field(10, ge=1)
+    top_k: int = Field(3, ge=1, le=10)
+    top_k_protective: int = Field(2, ge=0, le=10)
+    min_abs_contribution: float = Field(0.01, ge=0)
+    dependence_plots: int = Field(4, ge=0, le=20)
+    beeswarm_max_rows: int = Field(2000, ge=50)
+    min_group_size: int = Field(30, ge=1)
+    seed: int = 7
+
+
+class SheetSettings(Settings):
+    """``[sheet]`` section: what the explanation sheet says beyond the model."""
+
+    contact_fr: str = Field(min_length=1)
+    contact_en: str = Field(min_length=1)
+
+
+def load_explain_settings(path: Path | str | None = None) -> tuple[ExplainSettings, SheetSettings]:
+    """Load both sections of ``configs/explain.toml`` (or ``path``)."""
+    p = Path(path) if path is not None else config_path("explain")
+    data = read_toml(p)
+    out = []
+    for section, model in (("explain", ExplainSettings), ("sheet", SheetSettings)):
+        if section not in data:
+            raise ConfigError(f"{p}: missing section [{section}]")
+        out.append(settings_from_dict(model, data[section], f"{p} [{section}]"))
+    unknown = sorted(set(data) - {"explain", "sheet"})
+    if unknown:
+        raise ConfigError(f"{p}: unknown section(s) {', '.join(unknown)}")
+    return out[0], out[1]
+
+
+def resolve_threads(requested: int) -> int:
+    """Threads to give LightGBM: ``requested``, capped by the cores this process may use."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        available = os.cpu_count() or 1
+    return available if requested <= 0 else min(requested, available)
+
+
+__all__ = ["ExplainSettings", "SheetSettings", "load_explain_settings", "resolve_threads"]
