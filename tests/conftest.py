@@ -1,0 +1,28 @@
+"""Shared fixtures: a small simulated CSS (session-scoped) and an isolated MLflow store."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("CIN_ML_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def small_sim():
+    """A 3,000-student simulated CSS with its ground truth (in memory)."""
+    from cin_ml.virtual_css import SimulationConfig, simulate
+
+    return simulate(SimulationConfig(n_students=3000, seed=11))
+
+
+@pytest.fixture()
+def mlflow_store(tmp_path, monkeypatch):
+    """Point MLflow at a throw-away SQLite store and artifact root under tmp_path."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("CIN_ML_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    return uri
