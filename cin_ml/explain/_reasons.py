@@ -11,6 +11,7 @@ sentence says a protected factor played a part without naming it or giving its v
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from ._features import FeatureInfo, describe_feature
 from ._render import text_template
 
 LANGS = ("fr", "en")
+_WS = re.compile(r"[ \t\r\n]+")
 _EDU = {"fr": ("aucun diplôme", "secondaire", "collégial", "universitaire"),
         "en": ("no diploma", "secondary", "college", "university")}
 _NA = {"fr": "non disponible", "en": "not available"}
@@ -142,7 +144,7 @@ def _sentence(info: FeatureInfo, value, reference, direction: str, lang: str,
         macro = module.autre
     else:
         macro = getattr(module, info.family)
-    return " ".join(str(macro(ctx)).split())
+    return _WS.sub(" ", str(macro(ctx))).strip()  # keeps no-break spaces (58 %)
 
 
 def reference_values(X: pd.DataFrame) -> dict[str, float | None]:
