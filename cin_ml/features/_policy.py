@@ -1,0 +1,165 @@
+"""Feature policy: which candidate features may enter a model, read from the schema roles.
+
+Every candidate feature declares the contract columns its *values* come from. Its role is
+the most restrictive role among them:
+
+- direct identifier, teacher/workforce or target → never a feature (:class:`PolicyError`);
+- sensitive or quasi-identifier → excluded unless ``[policy.justifications]`` gives a
+  written justification (catalogued aggregates of quasi-identifiers, such as the number of
+  school changes, are allowed as designed and recorded);
+- student feature → allowed (unless excluded by choice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cin_ml.errors import PolicyError
+from cin_ml.features._settings import PolicySettings
+from cin_ml.schema import COMPETENCIES, Role, column_role
+
+_SEVERITY = {Role.FEATURE: 0, Role.QUASI_IDENTIFIER: 1, Role.SENSITIVE: 2,
+             Role.TARGET: 3, Role.WORKFORCE: 4, Role.DIRECT_IDENTIFIER: 5}
+_NEVER = (Role.DIRECT_IDENTIFIER, Role.WORKFORCE, Role.TARGET)
+
+_FAMILIES = {"absence_rate_": "absences", "intervention_plan": "plan",
+             "n_retentions": "parcours", "n_school_changes": "parcours",
+             "imse_decile": "contexte", "mother_education": "contexte"}
+
+# catalogued aggregates of quasi-identifiers: allowed by design, recorded in the policy
+_DESIGNED_QI = {"n_school_changes": "count of school changes: reveals no school, "
+                                    "only mobility (catalogued aggregate)"}
+
+
+def feature_family(name: str) -> str:
+    """Family of a feature name (lecture, ecriture, resoudre, raisonner, absences, parcours,
+    contexte, plan); raw extra columns map to ``contexte``.
+
+    >>> feature_family("lecture_g3_mean"), feature_family("absence_rate_maladie")
+    ('lecture', 'absences')
+    """
+    for comp in COMPETENCIES:
+        if name.startswith(f"{comp}_"):
+            return comp
+    for prefix, fam in _FAMILIES.items():
+        if name.startswith(prefix):
+            return fam
+    return "contexte"
+
+
+def feature_sources(name: str) -> tuple[tuple[str, str], ...]:
+    """Contract columns ``(table, column)`` the values of feature ``name`` derive from."""
+    if any(name.startswith(f"{c}_") for c in COMPETENCIES):
+        return (("marks", "mark"), ("marks", "term"), ("enrolments", "grade"))
+    if name.startswith("absence_rate_"):
+        return (("absences", "hours"), ("absences", "reason_raw"))
+    table_col = {
+        "intervention_plan": (("intervention_plans", "start_year"),
+                              ("intervention_plans", "end_year")),
+        "n_retentions": (("enrolments", "grade"), ("enrolments", "school_year")),
+        "n_school_changes": (("enrolments", "school_id"),),
+        "imse_decile": (("schools", "imse_decile"),),
+        "mother_education": (("students", "mother_education"),),
+    }
+    if name in table_col:
+        return table_col[name]
+    raise PolicyError(f"feature '{name}' has no declared source columns")
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """Outcome of the feature policy for one candidate feature."""
+
+    feature: str
+    role: str
+    sources: tuple[str, ...]
+    included: bool
+    reason: str
+    justification: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"feature": self.feature, "role": self.role, "sources": list(self.sources),
+                "included": self.included, "reason": self.reason,
+                "justification": self.justification}
+
+
+@dataclass(frozen=True)
+class FeaturePolicy:
+    """Features used and excluded, with the justifications recorded for the card."""
+
+    decisions: tuple[PolicyDecision, ...]
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        return tuple(d.feature for d in self.decisions if d.included)
+
+    @property
+    def excluded(self) -> tuple[str, ...]:
+        return tuple(d.feature for d in self.decisions if not d.included)
+
+    @property
+    def justifications(self) -> dict[str, str]:
+        return {d.feature: d.justification for d in self.decisions
+                if d.included and d.justification}
+
+    def to_dict(self) -> dict:
+        return {"features_used": list(self.used), "features_excluded": list(self.excluded),
+                "justifications": dict(sorted(self.justifications.items())),
+                "decisions": [d.to_dict() for d in self.decisions]}
+
+
+def _role(sources: tuple[tuple[str, str], ...], feature: str) -> Role:
+    roles = []
+    for table, col in sources:
+        try:
+            roles.append(column_role(table, col))
+        except Exception as exc:
+            raise PolicyError(f"feature '{feature}': unknown source column "
+                              f"{table}.{col} ({exc})") from None
+    return max(roles, key=_SEVERITY.__getitem__)
+
+
+def decide_policy(candidates: dict[str, tuple[tuple[str, str], ...]],
+                  settings: PolicySettings) -> FeaturePolicy:
+    """Apply the feature policy to candidate features.
+
+    Parameters
+    ----------
+    candidates
+        Feature name -> the contract columns ``(table, column)`` its values derive from
+        (:func:`feature_sources` for catalogued features).
+    settings
+        The ``[policy]`` section of ``configs/features.toml``.
+
+    Raises
+    ------
+    PolicyError
+        If a candidate derives from a direct identifier, a teacher/workforce column or a
+        target, or if a justification or exclusion names no candidate feature.
+    """
+    unknown = sorted((set(settings.justifications) | set(settings.exclude)) - set(candidates))
+    if unknown:
+        raise PolicyError(f"[policy] names feature(s) that are not candidates: "
+                          f"{', '.join(unknown)}")
+    decisions = []
+    for name, sources in candidates.items():
+        role = _role(sources, name)
+        src = tuple(f"{t}.{c}" for t, c in sources)
+        if role in _NEVER:
+            raise PolicyError(f"feature '{name}' derives from {role.value} column(s) "
+                              f"{', '.join(src)}: never allowed as a model feature")
+        just = (settings.justifications.get(name) or "").strip() or None
+        if name in settings.exclude:
+            d = PolicyDecision(name, role.value, src, False, "excluded by [policy] exclude")
+        elif role == Role.FEATURE:
+            d = PolicyDecision(name, role.value, src, True, "student feature")
+        elif just:
+            d = PolicyDecision(name, role.value, src, True,
+                               f"{role.value}: allowed with a written justification", just)
+        elif name in _DESIGNED_QI and role == Role.QUASI_IDENTIFIER:
+            d = PolicyDecision(name, role.value, src, True, _DESIGNED_QI[name])
+        else:
+            d = PolicyDecision(name, role.value, src, False,
+                               f"{role.value}: excluded (no justification in [policy])")
+        decisions.append(d)
+    return FeaturePolicy(tuple(decisions))

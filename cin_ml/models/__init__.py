@@ -1,0 +1,34 @@
+"""LightGBM risk models: cohort-over-time validation, grouped-CV tuning, calibration,
+capacity thresholds, baselines and bootstrap confidence intervals.
+
+Heavy libraries (lightgbm, sklearn, matplotlib) are imported inside the functions that use
+them. The trained booster returns calibrated probabilities (a Platt recalibration, when
+applied, is folded into its leaves), so ``booster.predict`` on the encoded matrix is the
+model's score.
+"""
+
+from cin_ml.models._booster import category_maps, encode
+from cin_ml.models._metrics import auc, average_precision, brier, rates_at, reliability
+from cin_ml.models._plots import evaluation_figures
+from cin_ml.models._settings import ModelSettings, load_model_settings, resolve_threads
+from cin_ml.models._split import CohortSplit, cohort_split
+from cin_ml.models._train import TrainingResult, choose_threshold, train_model
+
+__all__ = [
+    "CohortSplit",
+    "ModelSettings",
+    "TrainingResult",
+    "auc",
+    "average_precision",
+    "brier",
+    "category_maps",
+    "choose_threshold",
+    "cohort_split",
+    "encode",
+    "evaluation_figures",
+    "load_model_settings",
+    "rates_at",
+    "reliability",
+    "resolve_threads",
+    "train_model",
+]

@@ -1,0 +1,97 @@
+"""Settings of ``configs/models.toml``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from cin_ml.config import Settings, load_settings
+
+
+class LightGBMSettings(Settings):
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    num_leaves: int = Field(15, ge=2)
+    min_data_in_leaf: int = Field(40, ge=1)
+    feature_fraction: float = Field(0.8, gt=0, le=1)
+    bagging_fraction: float = Field(0.8, gt=0, le=1)
+    bagging_freq: int = Field(1, ge=0)
+    lambda_l2: float = Field(1.0, ge=0)
+    max_rounds: int = Field(2000, ge=1)
+    early_stopping_rounds: int = Field(50, ge=1)
+    seed: int = 7
+    num_threads: int = Field(0, ge=0)
+
+    def params(self, **override) -> dict:
+        """LightGBM parameters (``num_threads`` resolved, never left to OpenMP)."""
+        p = {"objective": "binary", "metric": "binary_logloss", "verbosity": -1,
+             "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
+             "min_data_in_leaf": self.min_data_in_leaf,
+             "feature_fraction": self.feature_fraction,
+             "bagging_fraction": self.bagging_fraction, "bagging_freq": self.bagging_freq,
+             "lambda_l2": self.lambda_l2, "seed": self.seed, "deterministic": True,
+             "num_threads": resolve_threads(self.num_threads)}
+        p.update(override)
+        return p
+
+
+def resolve_threads(n: int) -> int:
+    """``n`` if positive, else the number of cores this process may run on."""
+    if n > 0:
+        return n
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class TuningSettings(Settings):
+    n_folds: int = Field(3, ge=0)
+    candidates: tuple[dict[str, float | int], ...] = ()
+
+
+class ValidationSettings(Settings):
+    min_label_coverage: float = Field(0.95, gt=0, le=1)
+    min_cohort_labelled: int = Field(50, ge=1)
+
+
+class CalibrationSettings(Settings):
+    method: Literal["auto", "platt", "none"] = "auto"
+    min_brier_gain: float = Field(0.0002, ge=0)
+    n_bins: int = Field(10, ge=2)
+
+
+class ThresholdSettings(Settings):
+    mode: Literal["capacity", "recall"] = "capacity"
+    capacity: float = Field(0.15, gt=0, lt=1)
+    target_recall: float = Field(0.7, gt=0, le=1)
+
+
+class EvaluationSettings(Settings):
+    n_boot: int = Field(200, ge=0)
+    ci_level: float = Field(0.95, gt=0, lt=1)
+    seed: int = 11
+
+
+class BaselineSettings(Settings):
+    logistic_c: float = Field(1.0, gt=0)
+    logistic_max_iter: int = Field(500, ge=10)
+
+
+class ModelSettings(Settings):
+    """The whole ``configs/models.toml``."""
+
+    lightgbm: LightGBMSettings = Field(default_factory=LightGBMSettings)
+    tuning: TuningSettings = Field(default_factory=TuningSettings)
+    validation: ValidationSettings = Field(default_factory=ValidationSettings)
+    calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
+    threshold: ThresholdSettings = Field(default_factory=ThresholdSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    baselines: BaselineSettings = Field(default_factory=BaselineSettings)
+
+
+def load_model_settings(path: Path | str | None = None) -> ModelSettings:
+    """Load ``configs/models.toml`` (or ``path``) into :class:`ModelSettings`."""
+    return load_settings(ModelSettings, "models", path)

@@ -1,0 +1,39 @@
+"""MLflow tracking for cin-ml: the store, training runs, run artifacts and run bundles.
+
+With :mod:`cin_ml.registry`, the only module that imports mlflow (import-linter contract).
+
+Store (DESIGN.md section 5): ``sqlite:///mlruns/mlflow.db`` with artifacts under
+``mlruns/artifacts/`` (both pinned here, relative to the working directory);
+``MLFLOW_TRACKING_URI`` overrides. For any ``sqlite:///.../X.db`` URI artifacts go to an
+``artifacts/`` folder beside the database; for a server URI the server decides (or
+``CIN_ML_ARTIFACT_ROOT``).
+
+Public API used by the other steps::
+
+    bundle = load_run_bundle(run_id)              # frames, dicts and the model of a run
+    log_artifacts(run_id, {"fairness/audit.json": {...}, "fairness/fnr.png": fig})
+"""
+
+from cin_ml.tracking._artifacts import list_artifacts, load_artifact, log_artifacts
+from cin_ml.tracking._runs import RunBundle, load_run_bundle, log_training
+from cin_ml.tracking._store import (
+    Store,
+    experiment_name,
+    git_commit,
+    resolve_store,
+    training_run,
+)
+
+__all__ = [
+    "RunBundle",
+    "Store",
+    "experiment_name",
+    "git_commit",
+    "list_artifacts",
+    "load_artifact",
+    "load_run_bundle",
+    "log_artifacts",
+    "log_training",
+    "resolve_store",
+    "training_run",
+]

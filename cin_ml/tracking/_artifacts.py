@@ -1,0 +1,129 @@
+"""Logging and reading run artifacts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+
+from cin_ml.errors import TrackingError
+from cin_ml.tracking._store import Store, _client, as_store
+
+
+def _check_path(path: str) -> PurePosixPath:
+    p = PurePosixPath(path)
+    if not path or p.is_absolute() or ".." in p.parts or path.endswith("/"):
+        raise TrackingError(f"artifact path {path!r} must be a relative file path "
+                            f"without '..'")
+    return p
+
+
+def _write(dest: Path, obj: Any) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    suffix = dest.suffix.lower()
+    if isinstance(obj, bytes):
+        dest.write_bytes(obj)
+    elif isinstance(obj, str):
+        dest.write_text(obj, encoding="utf-8")
+    elif isinstance(obj, Path):
+        if not obj.is_file():
+            raise TrackingError(f"artifact source file not found: {obj}")
+        shutil.copyfile(obj, dest)
+    elif isinstance(obj, dict | list):
+        dest.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False,
+                                   default=str) + "\n", encoding="utf-8")
+    elif isinstance(obj, pd.DataFrame):
+        if suffix == ".parquet":
+            obj.to_parquet(dest, index=False)
+        elif suffix == ".csv":
+            obj.to_csv(dest, index=False)
+        else:
+            raise TrackingError(f"artifact {dest.name}: a DataFrame needs .parquet or .csv")
+    elif hasattr(obj, "savefig"):
+        obj.savefig(dest, format=suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
+    else:
+        raise TrackingError(f"artifact {dest.name}: cannot log a {type(obj).__name__} "
+                            f"(bytes, str, dict, list, DataFrame, Figure or Path)")
+
+
+def log_artifacts(run_id: str, files: Mapping[str, Any],
+                  store: Store | str | None = None) -> list[str]:
+    """Log a step's outputs to run ``run_id``.
+
+    Parameters
+    ----------
+    run_id
+        An existing run.
+    files
+        Artifact path inside the run (e.g. ``"fairness/audit.json"``) -> content: ``bytes``,
+        ``str`` (UTF-8 text), ``dict``/``list`` (JSON, sorted keys), ``DataFrame``
+        (``.parquet`` or ``.csv``), a matplotlib ``Figure`` (format from the suffix) or a
+        ``Path`` to copy.
+    store
+        A :class:`Store` or tracking URI; the default store when ``None``.
+
+    Returns
+    -------
+    list of str
+        The artifact paths logged. Everything is serialized before the upload starts, so a
+        bad item logs nothing.
+    """
+    client = _client(as_store(store))
+    _get_run(client, run_id)
+    paths = {name: _check_path(name) for name in files}
+    with tempfile.TemporaryDirectory(prefix="cin-artifacts-") as tmp:
+        for name, obj in files.items():
+            _write(Path(tmp, *paths[name].parts), obj)
+        try:
+            client.log_artifacts(run_id, tmp)
+        except Exception as exc:
+            raise TrackingError(f"run {run_id}: could not log artifacts "
+                                f"({type(exc).__name__}: {exc})") from None
+    return sorted(files)
+
+
+def _get_run(client, run_id: str):
+    try:
+        return client.get_run(run_id)
+    except Exception:
+        raise TrackingError(f"run '{run_id}' not found in {client.tracking_uri}") from None
+
+
+def list_artifacts(run_id: str, path: str | None = None, store: Store | str | None = None
+                   ) -> list[str]:
+    """Artifact file paths of a run (recursively, under ``path``)."""
+    client = _client(as_store(store))
+    _get_run(client, run_id)
+    out, todo = [], [path]
+    while todo:
+        for f in client.list_artifacts(run_id, todo.pop()):
+            (todo if f.is_dir else out).append(f.path)
+    return sorted(out)
+
+
+def load_artifact(run_id: str, path: str, store: Store | str | None = None):
+    """One artifact of a run: ``.json`` -> dict, ``.parquet``/``.csv`` -> DataFrame,
+    ``.md``/``.html``/``.txt``/``.sha256`` -> str, else bytes."""
+    client = _client(as_store(store))
+    _get_run(client, run_id)
+    _check_path(path)
+    with tempfile.TemporaryDirectory(prefix="cin-dl-") as tmp:
+        try:
+            local = Path(client.download_artifacts(run_id, path, tmp))
+        except Exception:
+            raise TrackingError(f"run {run_id}: artifact '{path}' not found") from None
+        suffix = local.suffix.lower()
+        if suffix == ".json":
+            return json.loads(local.read_text(encoding="utf-8"))
+        if suffix == ".parquet":
+            return pd.read_parquet(local)
+        if suffix == ".csv":
+            return pd.read_csv(local)
+        if suffix in (".md", ".html", ".txt", ".sha256"):
+            return local.read_text(encoding="utf-8")
+        return local.read_bytes()
