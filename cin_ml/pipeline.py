@@ -46,11 +46,236 @@ def run_simulate(out: Path | str = "data/source", truth_out: Path | str | None =
     return {**summary, "out": str(out), "truth_out": str(truth_out)}
 # ----------------------------------------------------------------------------- virtual-css
 # ----------------------------------------------------------------------------- models
+_TRAIN_TABLES = ("students", "enrolments", "marks", "absences", "intervention_plans",
+                 "schools", "ministry_exams", "outcomes")
+
+
+def _require_deidentified(tables: dict, data: Path) -> None:
+    """Refuse a source extract: tracked runs only see de-identified data."""
+    from cin_ml.errors import PolicyError
+    from cin_ml.schema import TABLES, Role
+
+    leaked = [f"{t}.{c.name}" for t, df in tables.items() if t in TABLES
+              for c in TABLES[t].columns
+              if c.role == Role.DIRECT_IDENTIFIER and not c.pseudonymize and c.name in df]
+    if leaked:
+        raise PolicyError(f"{data} is a source extract (direct identifier column(s) "
+                          f"{', '.join(leaked[:4])}{'…' if len(leaked) > 4 else ''}); tracked "
+                          f"runs need the de-identified form: run `cin-ml deidentify` first")
+
+
+def run_harmonize(data: Path | str, out: Path | str | None = None, *,
+                  config: Path | str | None = None, truth: Path | str | None = None,
+                  progress: Progress = _quiet) -> dict:
+    """Harmonize the absence reasons of an extract and write the per-CSS report.
+
+    Writes ``<out>/harmonization.json`` (summary, and coverage against ``truth`` when given)
+    and ``<out>/unmapped.csv`` (unmapped and ambiguous strings per CSS), atomically.
+    """
+    from cin_ml.extract import atomic_dir, read_extract, write_json_atomic
+    from cin_ml.virtual_css import (
+        harmonize_absences,
+        load_harmonize_settings,
+        read_truth,
+        score_harmonization,
+    )
+
+    data = Path(data)
+    out = Path(out) if out is not None else data.parent / f"{data.name}_harmonization"
+    tables = read_extract(data, ("students", "absences"), required=("students", "absences"))
+    settings = load_harmonize_settings(config)
+    progress(f"harmonizing {len(tables['absences']):,} absence records")
+    h = harmonize_absences(tables["absences"], tables["students"], settings)
+    summary = h.summary()
+    if truth is not None:
+        summary["against_truth"] = score_harmonization(h, read_truth(truth).absence_reasons)
+    with atomic_dir(out) as tmp:
+        write_json_atomic(tmp / "harmonization.json", summary)
+        h.report().to_csv(tmp / "unmapped.csv", index=False)
+        h.mapping.to_csv(tmp / "mapping.csv", index=False)
+    return {"out": str(out), **summary}
+
+
+def run_train(data: Path | str, task: str, truth: Path | str | None = None, *,
+              features_config: Path | str | None = None,
+              models_config: Path | str | None = None,
+              tracking_uri: str | None = None, data_form: str | None = None,
+              progress: Progress = _quiet) -> dict:
+    """Build features, train, evaluate and log one task's model to MLflow.
+
+    ``data`` must be a de-identified (or virtual) extract; ``truth`` an optional ground-truth
+    folder keyed with the same pseudonyms (then ``oracle_auc`` is logged on the same test
+    students). The run is marked FAILED if any step raises.
+    """
+    from cin_ml import tracking
+    from cin_ml.extract import read_extract
+    from cin_ml.features import build_features, get_task, load_feature_settings
+    from cin_ml.models import evaluation_figures, load_model_settings, train_model
+
+    data = Path(data)
+    get_task(task)
+    fset = load_feature_settings(features_config)
+    mset = load_model_settings(models_config)
+    tables = read_extract(data, _TRAIN_TABLES, required=_TRAIN_TABLES)
+    _require_deidentified(tables, data)
+    form = data_form or ("virtual" if "virtual" in data.name else "deidentified")
+    p_true = None
+    if truth is not None:
+        from cin_ml.virtual_css import read_truth
+
+        ts = read_truth(truth).students
+        p_true = ts.set_index("student_id")[f"p_{task}"]
+    store = tracking.resolve_store(tracking_uri)
+    tags = {"cin.data_form": form, "cin.data_dir": str(data.resolve()),
+            "cin.truth": str(Path(truth).resolve()) if truth is not None else ""}
+    with tracking.training_run(task, tags, store=store) as run_id:
+        progress(f"run {run_id}: building features for {task}")
+        frame = build_features(tables, task, fset)
+        progress(f"{frame.X.shape[1]} features for {len(frame.X):,} students; training")
+        result = train_model(frame, mset, p_true=p_true)
+        pop = frame.population
+        lab = frame.X.assign(label=pop["label"].astype("float64"),
+                             cohort_year=pop["cohort_year"].astype("float64"))
+        datasets = {"train": lab.loc[pop["cohort_year"].isin(result.split.train)
+                                     & pop["label"].notna()],
+                    "test": lab.loc[lab.index.isin(result.test["student_id"])]}
+        progress("logging to MLflow")
+        logged = tracking.log_training(
+            run_id, result, data_dir=str(data.resolve()), data_form=form, datasets=datasets,
+            figures=evaluation_figures(result.test, mset.calibration.n_bins),
+            extra_files={"features/harmonization.json": frame.harmonization,
+                         "features/feature_frame.json": frame.to_dict()},
+            store=store)
+    m = result.metrics
+    return {"run_id": run_id, "task": task, "model_uri": logged["model_uri"],
+            "experiment": tracking.experiment_name(task), "tracking_uri": store.tracking_uri,
+            "n_features": len(result.features), "split": result.split.to_dict(),
+            "calibration": result.calibration["method"], "threshold": result.threshold,
+            "metrics": {k: m.get(k) for k in ("test_auc", "oracle_auc", "auc_gap_to_oracle",
+                                              "indicator_auc", "logistic_auc", "test_brier",
+                                              "n_train", "n_test")},
+            "at_threshold": m["at_threshold"],
+            "ci": {k: m["bootstrap"]["intervals"][k] for k in ("model_auc",)}}
+
+
 # ----------------------------------------------------------------------------- fairness
 # ----------------------------------------------------------------------------- explain
+def _policy_sensitive(policy: dict) -> tuple[list[str], list[str]]:
+    """(sensitive features, approved ones) from a run's ``policy/feature_policy.json``."""
+    sens = [d["feature"] for d in policy.get("decisions", ()) if d.get("role") == "sensitive"]
+    ok = [d["feature"] for d in policy.get("decisions", ())
+          if d.get("role") == "sensitive" and d.get("included") and d.get("justification")]
+    return sens, ok
+
+
+def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
+                full: bool = False, out: Path | str = "reports/explain",
+                config: Path | str | None = None, progress: Progress = _quiet) -> dict:
+    """Explain a training run: contributions where needed (flagged students, ``student``,
+    a global sample; every test student with ``full``), global importance, plots, reasons
+    and, for ``student``, the explanation sheet in ``lang``. Contributions are cached with
+    the run (``explain/contributions.parquet``) and reused on the next call. Everything is
+    logged under ``explain/`` in the run; the sheet is also written to ``out``.
+    """
+    import matplotlib.pyplot as plt
+
+    from cin_ml.errors import ConfigError, PolicyError, TrackingError
+    from cin_ml.explain import (
+        beeswarm,
+        contributions_from_frame,
+        dependence,
+        explain_cohort,
+        family_bars,
+        group_bars,
+        load_explain_settings,
+        render_sheet,
+    )
+    from cin_ml.extract import write_json_atomic
+    from cin_ml.features import AUDIT_ATTRIBUTES
+    from cin_ml.tracking import load_artifact, load_run_bundle, log_artifacts
+
+    if lang not in ("fr", "en"):
+        raise ConfigError(f"[explain] --lang must be fr or en; got '{lang}'")
+    settings, sheet_cfg = load_explain_settings(config)
+    progress(f"loading run {run_id}")
+    bundle = load_run_bundle(run_id)
+    form = bundle.tags.get("cin.data_form")
+    if form not in ("virtual", "deidentified"):
+        raise PolicyError(f"run {run_id} was trained on data_form={form!r}: explanations are "
+                          "written only for virtual or de-identified data "
+                          "(run cin-ml deidentify first)")
+    X = bundle.test_features.set_index("student_id")[bundle.features]
+    preds = bundle.test_predictions
+    cache = None
+    try:
+        cached = load_artifact(run_id, "explain/contributions.parquet")
+        meta = load_artifact(run_id, "explain/global.json")
+    except TrackingError:
+        cached = None
+    if cached is not None and list(cached.columns[1:-2]) == bundle.features:
+        from cin_ml.explain import ExplainerInfo
+
+        cache = contributions_from_frame(cached, ExplainerInfo(**meta["explainer"]))
+        progress(f"reusing {len(cache):,} cached contributions")
+    sens, approved = _policy_sensitive(bundle.feature_policy)
+    groups = [c for c in AUDIT_ATTRIBUTES if c in preds.columns]
+    progress(f"explaining {len(X):,} test students ({'all' if full else 'where needed'})")
+    e = explain_cohort(bundle.model, X, preds, asked=[student] if student else [],
+                       settings=settings, approved_sensitive=approved, sensitive=sens,
+                       group_columns=groups, full=full, cache=cache)
+    sample = e.contributions.subset(e.selection.sample)
+    figs = {"explain/plots/beeswarm.png": beeswarm(sample, X, max_rows=settings.beeswarm_max_rows,
+                                                   seed=settings.seed),
+            "explain/plots/families.png": family_bars(e.global_)}
+    for f in e.global_.ranking[:settings.dependence_plots]:
+        figs[f"explain/plots/dependence_{f}.png"] = dependence(sample, X, f, seed=settings.seed)
+    for attr in e.global_.per_group:
+        figs[f"explain/plots/groups_{attr}.png"] = group_bars(e.global_, attr)
+    files: dict = {"explain/global.json": e.to_dict(),
+                   "explain/students.json": e.students_dict(),
+                   "explain/contributions.parquet": e.contributions.frame(), **figs}
+    summary = {"run_id": run_id, "task": bundle.task, **e.selection.to_dict(),
+               "timings_s": e.to_dict()["timings_s"],
+               "top_features": [list(x[:3]) for x in e.global_.per_feature[:8]],
+               "top_families": [list(x) for x in e.global_.per_family[:5]],
+               "stability": (e.global_.stability.to_dict() if e.global_.stability else None),
+               "additivity_max_error": e.contributions.max_additivity_error}
+    if student:
+        st = e.student(student)
+        html = render_sheet(st, lang=lang, task=bundle.task,
+                            contact=getattr(sheet_cfg, f"contact_{lang}"),
+                            model_ref=f"{bundle.task} · run {run_id}")
+        name = f"explain/sheets/{student}.{lang}.html"
+        files[name] = html
+        local = Path(out) / run_id / f"{student}.{lang}.html"
+        local.parent.mkdir(parents=True, exist_ok=True)
+        tmp = local.with_suffix(".tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(local)
+        write_json_atomic(local.with_suffix(".json"), st.to_dict())
+        summary.update(student=student, sheet=str(local), flagged=st.flagged, score=st.score,
+                       reasons=st.sentences(lang),
+                       protective=[r.text(lang) for r in st.protective])
+    progress(f"logging {len(files)} explain artifacts to run {run_id}")
+    try:
+        summary["artifacts"] = log_artifacts(run_id, files)
+    finally:
+        for f in figs.values():
+            plt.close(f)
+    return summary
+
+
 # ----------------------------------------------------------------------------- cards
 # ----------------------------------------------------------------------------- governance
 # ----------------------------------------------------------------------------- access
 # ----------------------------------------------------------------------------- external
 # ----------------------------------------------------------------------------- demo
-# (lead) run_demo
+def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
+             progress: Progress = _quiet, show: Callable[[dict], None] | None = None) -> dict:
+    """The whole chain on the embedded store (grows as the chain does)."""
+    work = Path(workdir)
+    summary = run_simulate(work / "data" / "source", work / "data" / "source_truth",
+                           students=students, seed=seed, progress=progress)
+    if show is not None:
+        show(summary)
+    return {"simulate": summary}
