@@ -105,6 +105,53 @@ def _print_simulation_summary(summary: dict) -> None:
 # ----------------------------------------------------------------------------- virtual-css
 # ----------------------------------------------------------------------------- models
 # ----------------------------------------------------------------------------- fairness
+
+@app.command()
+def audit(
+    run: Annotated[str, typer.Option("--run", help="Training run id (MLflow).")],
+    policy: Annotated[Path | None, typer.Option(
+        help="Fairness policy TOML (default: configs/fairness.toml).")] = None,
+    n_boot: Annotated[int | None, typer.Option(
+        help="Bootstrap replicates (default: the policy's).")] = None,
+) -> None:
+    """Audit a run's test predictions for fairness; log audit.json and plots to the run."""
+
+    def go() -> None:
+        from rich.table import Table
+
+        from cin_ml.pipeline import run_audit
+
+        s = run_audit(run, policy, n_boot=n_boot, progress=_progress)
+        metrics = list(next(iter(s["verdicts"].values()), {}))
+        t = Table(title=f"Fairness verdicts · {s['task']} · run {s['run_id']} "
+                  f"(n={s['n']:,}, threshold {s['threshold']:.3f}, {s['n_boot']} replicates)")
+        t.add_column("breakdown")
+        for m in metrics:
+            t.add_column(m)
+        colour = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}
+        for name, vs in s["verdicts"].items():
+            t.add_row(name, *[f"[{colour.get(vs[m], 'dim')}]{vs[m]}[/]" for m in metrics])
+        console.print(t)
+        for f in s["fnr_ceiling_flags"]:
+            fnr = f["fnr"]["value"]
+            console.print(f"[bold red]FNR above ceiling[/] {f['breakdown']}: "
+                          f"{' × '.join(f['labels'])}"
+                          + (f" (FNR {fnr:.2f})" if fnr is not None else " (suppressed)"))
+        mit = s["mitigation"]
+        m = Table(title=f"Mitigation experiment on {mit['attribute']} (held-out half)")
+        for col in ("strategy", "recall", "precision", "worst FNR", "FNR gap"):
+            m.add_column(col, justify="left" if col == "strategy" else "right")
+        for r in mit["rows"]:
+            m.add_row(r["strategy"], *[f"{r[k]:.3f}" if r[k] is not None else "—"
+                                       for k in ("recall", "precision", "worst_fnr", "fnr_gap")])
+        console.print(m)
+        console.print(f"[dim]{mit['statement']['en']}[/]", soft_wrap=True)
+        console.print(f"worst verdict: [bold]{s['worst_verdict']}[/]; "
+                      f"{len(s['artifacts'])} artifacts logged under fairness/")
+
+    _run(go)
+
+
 # ----------------------------------------------------------------------------- explain
 # ----------------------------------------------------------------------------- cards
 # ----------------------------------------------------------------------------- governance
