@@ -153,6 +153,64 @@ def audit(
 
 
 # ----------------------------------------------------------------------------- explain
+
+
+@app.command()
+def explain(
+    run: Annotated[str, typer.Option("--run", help="Training run id (MLflow).")],
+    student: Annotated[str | None, typer.Option(
+        help="Pseudonymous student id: explain this student and write their sheet.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of sentences and sheet: fr or en.")]
+    = "fr",
+    full: Annotated[bool, typer.Option(
+        help="Explain every test student (default: flagged, asked and a global sample).")]
+    = False,
+    out: Annotated[Path, typer.Option(help="Folder for the local copy of the sheet.")]
+    = Path("reports/explain"),
+) -> None:
+    """Explain a run: global drivers, per-student reasons, one-page sheet (logged to the run)."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_explain
+
+        summary = run_explain(run, student=student, lang=lang, full=full, out=out,
+                              progress=_progress)
+        _print_explain_summary(summary)
+
+    _run(go)
+
+
+def _print_explain_summary(s: dict) -> None:
+    from rich.table import Table
+
+    console.print(f"Explained {s['n_explained']:,} of {s['n_cohort']:,} test students "
+                  f"({s['n_flagged']:,} flagged, {s['n_asked']} asked, sample {s['n_sample']:,}) "
+                  f"in {s['timings_s']['total']:.2f} s; additivity error "
+                  f"{s['additivity_max_error']:.1e}")
+    t = Table(title=f"Top drivers ({s['task']}), mean |SHAP| in log-odds")
+    for col in ("feature", "family", "mean |SHAP|"):
+        t.add_column(col, justify="right" if col == "mean |SHAP|" else "left")
+    for f, fam, v in s["top_features"]:
+        t.add_row(f, fam, f"{v:.4f}")
+    console.print(t)
+    st = s.get("stability")
+    if st:
+        console.print(f"Ranking stability over {st['resamples']} half-samples of "
+                      f"{st['n_sample']:,}: Spearman min {st['spearman_min']:.3f}, top-"
+                      f"{st['top_k']} overlap min {st['top_k_overlap_min']:.2f}")
+        if st.get("versus_full"):
+            vf = st["versus_full"]
+            console.print(f"Default sample vs full cohort: Spearman {vf['spearman']:.3f}, "
+                          f"top-{vf['top_k']} overlap {vf['top_k_overlap']:.2f}")
+    if "student" in s:
+        console.print(f"\n[bold]{s['student']}[/] flagged={s['flagged']} score="
+                      f"{s['score'] if s['score'] is None else round(s['score'], 3)}")
+        for r in s["reasons"]:
+            console.print(f"  [red]+[/] {r}", soft_wrap=True)
+        for r in s["protective"]:
+            console.print(f"  [green]-[/] {r}", soft_wrap=True)
+        console.print(f"Sheet: {s['sheet']}")
+    console.print(f"Logged {len(s['artifacts'])} artifacts under explain/ in run {s['run_id']}")
 # ----------------------------------------------------------------------------- cards
 # ----------------------------------------------------------------------------- governance
 # ----------------------------------------------------------------------------- access

@@ -22,8 +22,9 @@ from cin_ml.errors import DataError
 METHOD = "lightgbm.Booster.predict(pred_contrib=True): tree SHAP, tree_path_dependent"
 BACKGROUND = ("none: path-dependent tree SHAP weighs each split by the training cover "
               "stored in the trees (no background sample)")
-OUTPUT_SPACE = ("raw model output (log-odds of the positive class = failure/dropout), before "
-                "any probability calibration; base value + contributions = raw score")
+OUTPUT_SPACE = ("raw model output: log-odds of the positive class (failure/dropout); sigmoid(raw) "
+                "is the model probability (calibration folded into the leaves, if any); base "
+                "value + contributions = raw score")
 
 
 @dataclass(frozen=True)

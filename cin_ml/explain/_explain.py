@@ -110,7 +110,7 @@ def select_students(ids: Sequence[str], *, flagged: Sequence[str] = (),
 def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | None = None, *,
                    asked: Sequence[str] = (), settings: ExplainSettings | None = None,
                    families: Mapping[str, str] | None = None,
-                   approved_sensitive: Sequence[str] = (),
+                   approved_sensitive: Sequence[str] = (), sensitive: Sequence[str] = (),
                    group_columns: Sequence[str] = (), full: bool = False,
                    cache: Contributions | None = None) -> Explanation:
     """Explain a scored cohort.
@@ -132,6 +132,8 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
         ``{feature: family}`` overriding ``cin_ml.features.feature_family``.
     approved_sensitive
         Sensitive features approved in the feature policy: only these may be named.
+    sensitive
+        Features the feature policy classed sensitive, added to those the schema roles give.
     group_columns
         Audit attributes in ``predictions`` for mean |SHAP| per group.
     full
@@ -162,7 +164,8 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
     contribs = fresh if cache is None else merge_contributions(cache, fresh)
     t1 = time.perf_counter()
     fam = family_map(list(contribs.features), families)
-    sens = sensitive_features(list(contribs.features))
+    sens = tuple(dict.fromkeys(sensitive_features(list(contribs.features))
+                               + tuple(f for f in sensitive if f in contribs.features)))
     unknown = sorted(set(approved_sensitive) - set(contribs.features))
     if unknown:
         raise DataError(f"approved sensitive feature(s) {', '.join(unknown)} are not model "
