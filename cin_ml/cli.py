@@ -104,6 +104,82 @@ def _print_simulation_summary(summary: dict) -> None:
 # [lead] more commands are registered below by area; keep one section per area.
 # ----------------------------------------------------------------------------- virtual-css
 # ----------------------------------------------------------------------------- models
+
+@app.command()
+def harmonize(
+    data: Annotated[Path, typer.Option(help="Extract folder (students + absences).")]
+    = Path("data/virtual"),
+    out: Annotated[Path | None, typer.Option(
+        help="Report folder (default: <data>_harmonization).")] = None,
+    truth: Annotated[Path | None, typer.Option(
+        help="Ground-truth folder: also score coverage against the true nomenclature.")]
+    = None,
+    config: Annotated[Path | None, typer.Option(help="Harmonization rules TOML.")] = None,
+) -> None:
+    """Map each CSS's free-text absence reasons to the network nomenclature; report the rest."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_harmonize
+
+        s = run_harmonize(data, out, config=config, truth=truth, progress=_progress)
+        console.print(f"{s['n_records']:,} absence records, {s['n_strings']:,} distinct "
+                      f"strings; by method: {s['records_by_method']}")
+        if "against_truth" in s:
+            t = s["against_truth"]
+            console.print(f"against the truth: coverage {t['coverage']:.2%}, "
+                          f"accuracy {t['accuracy']:.2%}")
+        console.print(f"report: {s['out']}/unmapped.csv")
+
+    _run(go)
+
+
+@app.command()
+def train(
+    task: Annotated[str, typer.Option(help="ecriture_4e or decrochage.")] = "ecriture_4e",
+    data: Annotated[Path, typer.Option(help="De-identified or virtual extract folder.")]
+    = Path("data/virtual"),
+    truth: Annotated[Path | None, typer.Option(
+        help="Ground truth keyed with the same pseudonyms (logs oracle_auc).")] = None,
+    tracking_uri: Annotated[str | None, typer.Option(
+        help="MLflow store (default $MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db).")]
+    = None,
+    features_config: Annotated[Path | None, typer.Option(help="features.toml to use.")]
+    = None,
+    models_config: Annotated[Path | None, typer.Option(help="models.toml to use.")] = None,
+) -> None:
+    """Train a LightGBM risk model for TASK, evaluate it and log it to MLflow."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_train
+
+        s = run_train(data, task, truth, features_config=features_config,
+                      models_config=models_config, tracking_uri=tracking_uri,
+                      progress=_progress)
+        _print_train_summary(s)
+
+    _run(go)
+
+
+def _print_train_summary(s: dict) -> None:
+    from rich.table import Table
+
+    m, ci = s["metrics"], s["ci"]["model_auc"]
+    t = Table(title=f"{s['task']}: test cohort {s['split']['test_cohort']} "
+                    f"({m['n_test']:,} students)")
+    t.add_column("model")
+    t.add_column("test AUC", justify="right")
+    t.add_row("LightGBM", f"{m['test_auc']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]")
+    t.add_row("logistic regression", f"{m['logistic_auc']:.3f}")
+    t.add_row("traditional indicator", f"{m['indicator_auc']:.3f}")
+    if m.get("oracle_auc") is not None:
+        t.add_row("oracle (true probabilities)", f"{m['oracle_auc']:.3f}")
+    console.print(t)
+    a = s["at_threshold"]
+    console.print(f"threshold {s['threshold']['value']:.3f} ({s['threshold']['mode']}): "
+                  f"recall {a['recall']:.2f}, precision {a['precision']:.2f}, "
+                  f"FNR {a['fnr']:.2f}, FPR {a['fpr']:.2f}; calibration {s['calibration']}")
+    console.print(f"run {s['run_id']} in {s['experiment']} ({s['tracking_uri']})")
+
 # ----------------------------------------------------------------------------- fairness
 
 @app.command()

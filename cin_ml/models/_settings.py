@@ -38,9 +38,13 @@ class LightGBMSettings(Settings):
 
 
 def resolve_threads(n: int) -> int:
-    """``n`` if positive, else the number of cores this process may run on."""
+    """``n`` if positive, else ``$CIN_ML_THREADS``, else the cores this process may run on
+    (``os.sched_getaffinity``: never the machine's total on a shared box)."""
     if n > 0:
         return n
+    env = os.environ.get("CIN_ML_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux

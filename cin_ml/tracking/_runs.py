@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,8 +99,12 @@ def log_training(run_id: str, result, *, data_dir: str, data_form: str,
             mlflow.log_params({k: str(v) for k, v in params.items()})
             mlflow.log_metrics(_flat_metrics(result.metrics))
             for ctx, df in (datasets or {}).items():
-                ds = mlflow.data.from_pandas(df, source=data_dir, name=f"{result.task}-{ctx}",
-                                             targets="label" if "label" in df else None)
+                with warnings.catch_warnings():  # a local folder matches two source types
+                    warnings.filterwarnings("ignore", category=UserWarning,
+                                            message="The specified dataset source")
+                    ds = mlflow.data.from_pandas(df, source=data_dir,
+                                                 name=f"{result.task}-{ctx}",
+                                                 targets="label" if "label" in df else None)
                 mlflow.log_input(ds, context=ctx, tags={"cin.data_form": data_form})
             info = mlflow.lightgbm.log_model(
                 result.booster, name=MODEL_NAME, signature=signature, input_example=X_ex,

@@ -118,6 +118,10 @@ def _classify(norm: str, settings: HarmonizeSettings, compiled, lexicon):
         if any(p.search(norm) for p in pats):
             return cat, "rule", 100.0
     best: dict[str, float] = {}
+    for cat, entries in lexicon.items():
+        phrases = [e for e in entries if " " in e]
+        if phrases:
+            best[cat] = max(fuzz.ratio(norm, e) for e in phrases)
     for word in norm.split():
         if len(word) < settings.min_word_length:
             continue
