@@ -75,21 +75,24 @@ class MitigationExperiment:
                 "rows": [r.to_dict() for r in self.rows], "statement": dict(self.statement)}
 
 
-class _ScoreEstimator:
-    """A fitted 'estimator' whose probability is the model score already computed."""
+def _score_estimator():
+    """A fitted scikit-learn classifier whose probability is the score already computed."""
+    from sklearn.base import BaseEstimator, ClassifierMixin
 
-    fitted_ = True
-    classes_ = np.array([0, 1])
+    class ScoreEstimator(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y, **kwargs):  # noqa: N803 - scikit-learn signature
+            self.classes_ = np.array([0, 1])
+            self.fitted_ = True
+            return self
 
-    def fit(self, X, y, **kwargs):  # noqa: N803 - scikit-learn signature
-        return self
+        def predict_proba(self, X):  # noqa: N803
+            s = np.asarray(X, dtype=float)[:, 0]
+            return np.column_stack([1 - s, s])
 
-    def predict_proba(self, X):  # noqa: N803
-        s = np.asarray(X, dtype=float)[:, 0]
-        return np.column_stack([1 - s, s])
+        def predict(self, X):  # noqa: N803
+            return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
-    def predict(self, X):  # noqa: N803
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+    return ScoreEstimator().fit(None, None)
 
 
 def _row(name, y, pred, g, policy, randomized, needs) -> MitigationRow:
@@ -176,7 +179,7 @@ def mitigation_experiment(y_true, y_score, threshold: float, sensitive, policy: 
     thr = _group_thresholds(y[fit], s[fit], g[fit], target, policy)
     per_row = pd.Series(g[ev]).map(thr).fillna(threshold).to_numpy(dtype=float)
     gt_pred = (s[ev] >= per_row).astype(int)
-    opt = ThresholdOptimizer(estimator=_ScoreEstimator(), constraints="true_positive_rate_parity",
+    opt = ThresholdOptimizer(estimator=_score_estimator(), constraints="true_positive_rate_parity",
                              objective=policy.mitigation_objective, prefit=True,
                              predict_method="predict_proba")
     X_fit = pd.DataFrame({"score": s[fit]})  # noqa: N806
