@@ -1,0 +1,130 @@
+"""What the templates show: the card plus language-formatted numbers and the plain-language
+first-page summary (computed from the card only, so it can never say more than the card)."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from functools import cache
+from importlib import resources
+
+from cin_ml.cards._labels import attribute_label, family_label, task_text
+from cin_ml.cards._schema import Interval, ModelCard
+
+__all__ = ["strings", "view"]
+
+N_SUMMARY_DRIVERS = 5
+_NBSP = "\u00a0"
+
+
+@cache
+def strings(lang: str) -> dict[str, str]:
+    """Fixed wording of the card in ``lang`` (``templates/strings.toml``)."""
+    text = resources.files("cin_ml.cards").joinpath("templates/strings.toml").read_text(
+        encoding="utf-8")
+    return tomllib.loads(text)[lang]
+
+
+def num(x: float | None, digits: int, lang: str) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "—"
+    s = f"{x:.{digits}f}"
+    return s.replace(".", ",") if lang == "fr" else s
+
+
+def pct(x: float | None, lang: str, digits: int = 0) -> str:
+    if x is None:
+        return "—"
+    v = num(100 * x, digits, lang)
+    return f"{v}{_NBSP}%" if lang == "fr" else f"{v}%"
+
+
+def interval(iv: Interval | None, lang: str, digits: int = 3, as_pct: bool = False) -> str:
+    if iv is None or iv.low is None or iv.high is None:
+        return "—"
+    if as_pct:
+        return f"{pct(iv.low, lang, 1)} – {pct(iv.high, lang, 1)}"
+    return f"{num(iv.low, digits, lang)} – {num(iv.high, digits, lang)}"
+
+
+def _how_well(card: ModelCard, lang: str) -> list[str]:
+    m = card.metrics
+    auc, rec = m.get("model_auc"), m.get("recall")
+    ind = m.get("indicator_auc")
+    oracle = m.get("oracle_auc")
+    lvl = round(100 * (m.ci_level or 0.95))
+    event = task_text(card.model_details.task, "event").get(lang)
+    out = []
+    if rec is not None and rec.estimate is not None:
+        per100 = round(100 * rec.estimate)
+        if lang == "fr":
+            out.append(f"En signalant {pct(m.flag_rate, lang)} des élèves, le modèle repère "
+                       f"environ {per100} élèves sur 100 qui {event} (IC {lvl}{_NBSP}% : "
+                       f"{interval(rec, lang, as_pct=True)}).")
+            if m.indicator_recall is not None:
+                out.append(f"L'indicateur traditionnel (un résultat sous 60) en repère "
+                           f"{round(100 * m.indicator_recall)} sur 100 en signalant "
+                           f"{pct(m.indicator_flag_rate, lang)} des élèves.")
+        else:
+            out.append(f"Flagging {pct(m.flag_rate, lang)} of students, the model finds about "
+                       f"{per100} in 100 of the students who {event} ({lvl}% CI: "
+                       f"{interval(rec, lang, as_pct=True)}).")
+            if m.indicator_recall is not None:
+                out.append(f"The traditional indicator (any mark below 60) finds "
+                           f"{round(100 * m.indicator_recall)} in 100 while flagging "
+                           f"{pct(m.indicator_flag_rate, lang)} of students.")
+    if auc is not None and auc.estimate is not None:
+        a = (f"AUC {num(auc.estimate, 3, lang)} ({interval(auc, lang)})"
+             + (f" vs {num(ind.estimate, 3, lang)} " if ind is not None else ""))
+        if lang == "fr":
+            a += "pour l'indicateur" if ind is not None else ""
+            if oracle is not None:
+                a += (f"; plafond atteignable sur ces données simulées : "
+                      f"{num(oracle.estimate, 3, lang)}")
+        else:
+            a += "for the indicator" if ind is not None else ""
+            if oracle is not None:
+                a += ("; attainable ceiling on these simulated data: "
+                      f"{num(oracle.estimate, 3, lang)}")
+        out.append(a + ".")
+    return out
+
+
+def _glance(card: ModelCard) -> list[dict]:
+    fair = card.fairness
+    rows = []
+    for b in fair.breakdowns:
+        if "×" in b.name:
+            continue
+        rows.append({"name": b.name, "label": attribute_label(b.name),
+                     "verdict": b.verdicts.get(fair.primary_metric)})
+    inter = [b.verdicts.get(fair.primary_metric) for b in fair.breakdowns if "×" in b.name]
+    if inter:
+        worst = next((v for v in ("fail", "inconclusive", "insufficient_data", "pass")
+                      if v in inter), None)
+        rows.append({"name": "intersections",
+                     "label": None, "verdict": worst, "n": len(inter)})
+    return rows
+
+
+def view(card: ModelCard, lang: str, figures: dict[str, str] | None = None) -> dict:
+    """Template context for ``card`` in ``lang`` (``figures``: name -> base64 PNG)."""
+    s = strings(lang)
+    d = card.model_details
+    return {
+        "card": card, "lang": lang, "s": s, "figures": figures or {},
+        "T": lambda t: t.get(lang) if t is not None else "",
+        "num": lambda x, k=3: num(x, k, lang), "pct": lambda x, k=0: pct(x, lang, k),
+        "interval": lambda iv, k=3, p=False: interval(iv, lang, k, p),
+        "verdict": lambda v: s.get(f"v_{v}", v or "—"),
+        "attr": lambda name: attribute_label(name).get(lang),
+        "family": lambda f: family_label(f).get(lang),
+        "what": task_text(d.task, "predicts").get(lang),
+        "task_name": task_text(d.task, "name").get(lang),
+        "for_whom": task_text(d.task, "for_whom").get(lang),
+        "how_well": _how_well(card, lang),
+        "glance": _glance(card),
+        "top_drivers": card.explanations.drivers[:N_SUMMARY_DRIVERS],
+        "risks": [r.text.get(lang) for r in card.considerations.risks],
+        "other_lang": "en" if lang == "fr" else "fr",
+    }
