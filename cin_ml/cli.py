@@ -288,6 +288,45 @@ def _print_explain_summary(s: dict) -> None:
         console.print(f"Sheet: {s['sheet']}")
     console.print(f"Logged {len(s['artifacts'])} artifacts under explain/ in run {s['run_id']}")
 # ----------------------------------------------------------------------------- cards
+@app.command()
+def card(
+    run: Annotated[str, typer.Option("--run", help="Training run id (MLflow).")],
+    lang: Annotated[str, typer.Option(help="Language printed and shown first: fr or en "
+                                           "(both are always rendered).")] = "fr",
+    out: Annotated[Path, typer.Option(help="Folder for the local copy (<out>/<run>/).")]
+    = Path("reports/cards"),
+    sections: Annotated[Path | None, typer.Option(
+        help="Human-written sections TOML (default: configs/cards/<task>.toml).")] = None,
+    ready: Annotated[bool, typer.Option(
+        "--ready", help="Refuse unless the card is complete (ready for ethics review).")]
+    = False,
+    virtual_report: Annotated[Path | None, typer.Option(
+        help="Virtual CSS report.json (default: reports/virtual_css/<data folder>/).")]
+    = None,
+) -> None:
+    """Build the run's model card (fr + en: Markdown, HTML, JSON, SHA-256); log it to the run."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_card
+
+        s = run_card(run, lang=lang, out=out, sections=sections, ready=ready,
+                     virtual_report=virtual_report, progress=_progress)
+        state = ("[bold green]ready for review[/]" if s["status"] == "ready_for_review"
+                 else "[bold yellow]draft[/]")
+        console.print(f"Model card · {s['task']} · run {s['run_id']}: {state}")
+        for g in s["gaps"]:
+            console.print(f"  [yellow]missing[/] {g}", soft_wrap=True)
+        for r in s["risks"]:
+            console.print(f"  [red]risk[/] {r}", soft_wrap=True)
+        console.print(f"fairness (worst verdict): {s['fairness']}")
+        console.print(f"SHA-256 {s['sha256']}")
+        console.print(f"HTML {s['html']}\nMarkdown {s['markdown']}\nJSON {s['json']}")
+        if s["logged"]:
+            console.print(f"{len(s['logged'])} files logged under card/ in the run")
+
+    _run(go)
+
+
 # ----------------------------------------------------------------------------- governance
 # ----------------------------------------------------------------------------- access
 # ----------------------------------------------------------------------------- external
