@@ -23,6 +23,7 @@ from cin_ml.tracking._store import (
     resolve_store,
     training_run,
 )
+from cin_ml.tracking._virtual_css import log_virtual_css_report  # virtual-css (issue 3)
 
 __all__ = [
     "RunBundle",
@@ -34,6 +35,7 @@ __all__ = [
     "load_run_bundle",
     "log_artifacts",
     "log_training",
+    "log_virtual_css_report",
     "resolve_store",
     "training_run",
 ]

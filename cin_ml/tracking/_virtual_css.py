@@ -18,9 +18,7 @@ def _numbers(d: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
     for k, v in d.items():
         if isinstance(v, Mapping):
             out.update(_numbers(v, f"{prefix}{k}."))
-        elif isinstance(v, bool):
-            out[f"{prefix}{k}"] = float(v)
-        elif isinstance(v, int | float) and math.isfinite(v):
+        elif isinstance(v, bool | int | float) and math.isfinite(float(v)):
             out[f"{prefix}{k}"] = float(v)
     return out
 

@@ -41,6 +41,19 @@ _EXPORTS: dict[str, str] = {
     "DeidentifyConfig": "_deidentify",
     "deidentify": "_deidentify",
     "pseudonymize_truth": "_deidentify",
+    # synthesize / evaluate (virtual CSS)
+    "SynthesisConfig": "_synthesize",
+    "VirtualCSS": "_synthesize",
+    "load_synthesizer": "_synthesize",
+    "sample_virtual_css": "_synthesize",
+    "synthesize": "_synthesize",
+    "student_table": "_student_table",
+    "EvaluationConfig": "_evaluate",
+    "VirtualCSSReport": "_evaluate",
+    "dataset_digest": "_evaluate",
+    "evaluate_virtual_css": "_evaluate",
+    "split_students": "_evaluate",
+    "render_report_html": "_report",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,240 @@
+"""Evaluate a virtual CSS: fidelity, privacy and utility, with verdicts against policy.
+
+- **Fidelity** (SDMetrics ``QualityReport`` and ``DiagnosticReport``) compares the wide
+  student table rebuilt from the *re-expanded* virtual tables with the one of the source
+  students the synthesizer saw, so the score covers synthesis and re-expansion together.
+- **Privacy.** Exact copies: a hash join of virtual and source students on the
+  quasi-identifiers plus every mark summary (not ``NewRowSynthesis``, one pandas query per
+  row). Distance to closest record: SDMetrics ``DCROverfittingProtection`` on seeded
+  subsamples (the metric is quadratic) of virtual, training and held-out source students;
+  a synthesizer that memorizes puts virtual rows closer to training than to holdout.
+  Membership inference: an attacker scores each source student by minus its distance to the
+  closest virtual student; the AUC of members (training) against non-members (holdout) near
+  0.5 means membership cannot be told.
+- **Utility** (:mod:`._utility`): LightGBM trained on the virtual CSS, tested on held-out
+  source students, against the same model trained on the source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cin_ml.config import Settings, load_settings
+from cin_ml.virtual_css._student_table import MARK_COLUMNS, student_table
+from cin_ml.virtual_css._utility import utility_check
+
+__all__ = ["EvaluationConfig", "VirtualCSSReport", "dataset_digest", "evaluate_virtual_css",
+           "split_students"]
+
+_DISCRETE = ("mother_education", "birth_offset", "rep_grade", "rep_primary", "rep_secondary")
+_QI = ("css_id", "cohort_year", "birth_offset", "fsa", "sex")
+
+
+class EvaluationConfig(Settings):
+    """``[evaluate]`` of ``configs/virtual_css.toml``."""
+
+    quality_target: float = 0.85
+    validity_target: float = 1.0
+    holdout_share: float = 0.2
+    dcr_rows: int = 1000
+    dcr_max_closer_to_training: float = 0.6
+    mia_max_auc: float = 0.6
+    utility_min_ratio: float = 0.95
+    top_drivers: int = 10
+    lgbm_num_threads: int = 1
+    lgbm_num_trees: int = 200
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> EvaluationConfig:
+        return load_settings(cls, "virtual_css", path, section="evaluate")
+
+
+@dataclass(frozen=True)
+class VirtualCSSReport:
+    """Fidelity, privacy and utility of a virtual CSS, with verdicts (``to_dict``)."""
+
+    fidelity: dict
+    privacy: dict
+    utility: dict
+    verdicts: dict[str, bool]
+    digests: dict[str, str] = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(self.verdicts.values())
+
+    def to_dict(self) -> dict:
+        return {"fidelity": self.fidelity, "privacy": self.privacy, "utility": self.utility,
+                "verdicts": dict(sorted(self.verdicts.items())), "passed": self.passed,
+                "digests": dict(sorted(self.digests.items())), "details": self.details}
+
+
+def dataset_digest(tables: Mapping[str, pd.DataFrame]) -> str:
+    """SHA-256 over the content of every table (name, columns and row hashes)."""
+    h = hashlib.sha256()
+    for name in sorted(tables):
+        df = tables[name]
+        h.update(name.encode() + b"\x00" + "\x1f".join(map(str, df.columns)).encode())
+        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def split_students(tables: Mapping[str, pd.DataFrame], share: float, seed: int
+                   ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Split an extract by student into (training, holdout); institution tables in both."""
+    ids = tables["students"]["student_id"].to_numpy()
+    rng = np.random.default_rng(seed)
+    hold = set(rng.choice(ids, size=int(round(share * len(ids))), replace=False))
+    train, holdout = {}, {}
+    for name, df in tables.items():
+        if "student_id" in df.columns:
+            m = df["student_id"].isin(hold)
+            train[name], holdout[name] = df.loc[~m].reset_index(drop=True), df.loc[m].reset_index(
+                drop=True)
+        else:
+            train[name], holdout[name] = df, df
+    return train, holdout
+
+
+def _eval_frame(wide: pd.DataFrame) -> pd.DataFrame:
+    df = wide.reset_index(drop=True).copy()
+    for c in df.columns:
+        if c in _DISCRETE:
+            v = pd.to_numeric(df[c]).round()
+            df[c] = v.map(lambda x: None if pd.isna(x) else str(int(x))).astype(object)
+        elif pd.api.types.is_numeric_dtype(df[c]):
+            df[c] = pd.to_numeric(df[c]).astype(float)
+        else:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
+
+
+def _metadata(df: pd.DataFrame) -> dict:
+    cols = {c: {"sdtype": "numerical" if pd.api.types.is_float_dtype(df[c]) else "categorical"}
+            for c in df.columns}
+    return {"tables": {"students": {"columns": cols}}}
+
+
+def _fidelity(real: pd.DataFrame, virt: pd.DataFrame, meta: dict) -> dict:
+    from sdmetrics.reports import DiagnosticReport, QualityReport
+
+    q = QualityReport()
+    q.generate({"students": real}, {"students": virt}, meta, verbose=False)
+    d = DiagnosticReport()
+    d.generate({"students": real}, {"students": virt}, meta, verbose=False)
+    props = q.get_properties().set_index("Property")["Score"]
+    dprops = d.get_properties().set_index("Property")["Score"]
+    shapes = q.get_details("Column Shapes")
+    return {"quality": round(float(q.get_score()), 4),
+            "column_shapes": round(float(props.get("Column Shapes", np.nan)), 4),
+            "column_pair_trends": round(float(props.get("Column Pair Trends", np.nan)), 4),
+            "validity": round(float(dprops.get("Data Validity", np.nan)), 4),
+            "structure": round(float(dprops.get("Data Structure", np.nan)), 4),
+            "per_column": {str(r["Column"]): round(float(r["Score"]), 4)
+                           for _, r in shapes.iterrows()}}
+
+
+def _row_keys(df: pd.DataFrame) -> pd.Series:
+    cols = [c for c in (*_QI, *MARK_COLUMNS) if c in df.columns]
+    k = df[cols].copy()
+    for c in MARK_COLUMNS:
+        if c in k:
+            k[c] = pd.to_numeric(k[c]).round(1)
+    return pd.util.hash_pandas_object(k.astype(str), index=False)
+
+
+def _privacy(train: pd.DataFrame, hold: pd.DataFrame, virt: pd.DataFrame, meta: dict,
+             cfg: EvaluationConfig, seed: int) -> dict:
+    from sdmetrics.single_table import DCROverfittingProtection
+    from sdmetrics.single_table.privacy.dcr_utils import calculate_dcr
+    from sklearn.metrics import roc_auc_score
+
+    vk = _row_keys(virt)
+    exact_train = float(vk.isin(set(_row_keys(train))).mean())
+    exact_hold = float(vk.isin(set(_row_keys(hold))).mean())
+    rng = np.random.default_rng(seed)
+    n = min(cfg.dcr_rows, len(train), len(hold), len(virt))
+
+    def sub(df):
+        return df.iloc[np.sort(rng.choice(len(df), n, replace=False))].reset_index(drop=True)
+
+    s_v, s_t, s_h = sub(virt), sub(train), sub(hold)
+    dcr = DCROverfittingProtection.compute_breakdown(s_t, s_v, s_h, meta, "students")
+    closer = float(dcr["synthetic_data_percentages"]["closer_to_training"])
+    m = n // 2
+    probe = pd.concat([s_t.iloc[:m], s_h.iloc[:m]], ignore_index=True)
+    dist = calculate_dcr(dataset=probe, reference_dataset=s_v,
+                         metadata=meta["tables"]["students"]).to_numpy()
+    member = np.r_[np.ones(m), np.zeros(m)]
+    mia_auc = float(roc_auc_score(member, -dist))
+    return {"exact_match_rate": round(exact_train, 6),
+            "exact_match_rate_holdout_baseline": round(exact_hold, 6),
+            "dcr": {"rows_per_sample": n, "score": round(float(dcr["score"]), 4),
+                    "closer_to_training": round(closer, 4),
+                    "closer_to_holdout": round(1 - closer, 4),
+                    "median_dcr_virtual_to_training": round(float(np.median(dist[:m])), 4)},
+            "membership_inference": {"auc": round(mia_auc, 4), "n_members": m,
+                                     "n_non_members": m}}
+
+
+def evaluate_virtual_css(train: Mapping[str, pd.DataFrame], holdout: Mapping[str, pd.DataFrame],
+                         virtual: Mapping[str, pd.DataFrame],
+                         config: EvaluationConfig | None = None, seed: int = 0,
+                         synthesized: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+                         progress: Callable[[str], None] | None = None) -> VirtualCSSReport:
+    """Score a virtual CSS against the source students it was fitted on and a holdout.
+
+    Parameters
+    ----------
+    train, holdout
+        De-identified source tables split by :func:`split_students`: the synthesizer saw
+        ``train`` only.
+    virtual
+        The virtual CSS tables.
+    synthesized
+        ``(source_students, virtual_students)``: the wide tables the synthesizer learnt and
+        sampled (:class:`VirtualCSS`). When given, the headline fidelity scores that table
+        (what SDV produced); the round trip through re-expansion is always scored too
+        (``fidelity["round_trip"]``).
+    """
+    cfg = config or EvaluationConfig.load()
+    say = progress or (lambda _m: None)
+    real = _eval_frame(student_table(train))
+    hold = _eval_frame(student_table(holdout)).reindex(columns=real.columns)
+    virt = _eval_frame(student_table(virtual)).reindex(columns=real.columns)
+    meta = _metadata(real)
+    say("fidelity: SDMetrics quality and diagnostic reports")
+    fid = _fidelity(real, virt, meta)
+    if synthesized is not None:
+        src_w, virt_w = (df.reset_index(drop=True) for df in synthesized)
+        w_meta = _metadata(_eval_frame(src_w))
+        fid = {**_fidelity(_eval_frame(src_w), _eval_frame(virt_w), w_meta),
+               "round_trip": {k: v for k, v in fid.items() if k != "per_column"}}
+    say("privacy: exact matches, DCR, membership inference")
+    priv = _privacy(real, hold, virt, meta, cfg, seed)
+    say("utility: LightGBM trained on virtual, tested on held-out source")
+    util = utility_check(train, virtual, holdout, seed=seed, n_threads=cfg.lgbm_num_threads,
+                         n_trees=cfg.lgbm_num_trees, top=cfg.top_drivers)
+    ratios = [u["ratio"] for u in util.values() if "ratio" in u]
+    verdicts = {
+        "quality": fid["quality"] >= cfg.quality_target,
+        "validity": fid["validity"] >= cfg.validity_target,
+        "no_exact_copies": priv["exact_match_rate"] == 0.0,
+        "dcr": priv["dcr"]["closer_to_training"] <= cfg.dcr_max_closer_to_training,
+        "membership_inference": priv["membership_inference"]["auc"] <= cfg.mia_max_auc,
+        "utility": bool(ratios) and min(ratios) >= cfg.utility_min_ratio,
+    }
+    digests = {"source_train": dataset_digest(train), "source_holdout": dataset_digest(holdout),
+               "virtual": dataset_digest(virtual)}
+    details = {"targets": cfg.model_dump(), "n_students": {
+        "train": len(real), "holdout": len(hold), "virtual": len(virt)},
+        "dcr_subsampled": "SDMetrics DCR is quadratic: seeded subsamples of "
+                          f"{priv['dcr']['rows_per_sample']} rows each"}
+    return VirtualCSSReport(fid, priv, util, verdicts, digests, details)
