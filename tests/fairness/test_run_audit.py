@@ -1,0 +1,40 @@
+"""End to end: simulate -> de-identify -> train (MLflow) -> run_audit logs fairness/ to the run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore::cin_ml.errors.SmallGroupWarning",
+                                        "ignore::UserWarning")
+
+
+def test_run_audit_logs_audit_and_plots(tmp_path, mlflow_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cin_ml.cli import app
+    from cin_ml.pipeline import run_deidentify, run_simulate, run_train
+    from cin_ml.tracking import list_artifacts, load_artifact
+
+    monkeypatch.chdir(tmp_path)
+    run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=4000, seed=5)
+    run_deidentify(tmp_path / "src", tmp_path / "deid", demo_key=True)
+    run_id = run_train(tmp_path / "deid", "ecriture_4e")["run_id"]
+    policy = Path(__file__).resolve().parents[2] / "configs" / "fairness.toml"
+    out = CliRunner().invoke(app, ["audit", "--run", run_id, "--policy", str(policy),
+                                   "--n-boot", "60"])
+    assert out.exit_code == 0, out.output
+    assert "Fairness verdicts" in out.output
+    arts = list_artifacts(run_id)
+    assert "fairness/audit.json" in arts and "fairness/mitigation.json" in arts
+    assert any(a.startswith("fairness/plots/") for a in arts)
+    doc = load_artifact(run_id, "fairness/audit.json")
+    doc = doc if isinstance(doc, dict) else json.loads(doc)
+    assert doc["kind"] == "fairness_audit" and doc["n_boot"] == 60
+    for b in doc["breakdowns"]:
+        for g in b["groups"]:
+            assert g["suppressed"] or g["n"] >= doc["policy"]["suppress_below"]
+    bad = CliRunner().invoke(app, ["audit", "--run", "nope", "--policy", str(policy)])
+    assert bad.exit_code == 1
