@@ -1,0 +1,97 @@
+"""Model registry and governance: register, review, promote, compare, roll back, check,
+and the append-only hash-chained governance history.
+
+With :mod:`cin_ml.tracking`, the only package that imports mlflow (import-linter contract).
+Registry conventions (DESIGN.md section 5): aliases and tags, not stages. Each task has one
+registered model (``cin-ecriture-4e``, ``cin-decrochage``); ``@champion`` serves and
+``@challenger`` is under comparison. Version tags: ``cin.review.state`` (pending, approved,
+rejected, expired), ``cin.review`` (the review record, JSON), ``cin.author``,
+``cin.card.sha256``, ``cin.data.digests``, ``cin.fairness.verdicts``, ``cin.consent.scope``.
+
+Every action takes the acting identity explicitly (or from ``$CIN_ML_USER``) and records it.
+In the embedded SQLite store identities are declared, not authenticated: anyone with write
+access to the store could act as anyone or rewrite tags; the history makes such edits
+*detectable* (``verify_history``), not impossible. Real enforcement needs an authenticated
+tracking server (MLflow's basic-auth app or a proxy) whose user is the identity; the
+functions here already take the identity as a parameter so that layer can supply it.
+
+Public API::
+
+    ctx = make_ctx()                                      # configs + default store
+    register(ctx, run_id, author=None)                    # -> {"model", "version", ...}
+    review(ctx, model, version, reviewer=..., approve=True, comment=..., expires=...)
+    promote(ctx, model, version, alias="champion", operator=...)   # GateError on refusal
+    rollback(ctx, model, operator=..., why=...)
+    compare(ctx, model)                                   # -> Comparison
+    check(ctx)                                            # -> CheckReport
+    history(ctx, model=None) / verify(ctx)                # -> [Event] / VerifyReport
+"""
+
+from __future__ import annotations
+
+from cin_ml.registry._check import CheckReport, check
+from cin_ml.registry._compare import Comparison, compare
+from cin_ml.registry._context import Ctx, make_ctx, model_name
+from cin_ml.registry._evidence import RunEvidence, read_evidence
+from cin_ml.registry._gates import GateReport, GateResult, evaluate_gates
+from cin_ml.registry._history import EXPERIMENT, Event, VerifyReport
+from cin_ml.registry._settings import GATES, GovernanceSettings, load_governance_settings
+from cin_ml.registry._store import RegistryStore, resolve_registry_store
+from cin_ml.registry._workflow import gate_report, promote, register, review, rollback
+from cin_ml.registry._workflow import version_summary as describe_version
+
+__all__ = [
+    "EXPERIMENT",
+    "GATES",
+    "CheckReport",
+    "Comparison",
+    "Ctx",
+    "Event",
+    "GateReport",
+    "GateResult",
+    "GovernanceSettings",
+    "RegistryStore",
+    "RunEvidence",
+    "VerifyReport",
+    "check",
+    "compare",
+    "describe_version",
+    "evaluate_gates",
+    "gate_report",
+    "history",
+    "load_governance_settings",
+    "make_ctx",
+    "model_name",
+    "promote",
+    "read_evidence",
+    "recover",
+    "register",
+    "resolve_registry_store",
+    "review",
+    "rollback",
+    "verify",
+]
+
+
+def history(ctx: Ctx, model: str | None = None) -> list[Event]:
+    """Governance events in chain order (one model's only when ``model`` is given)."""
+    from cin_ml.registry._history import read_events
+
+    return read_events(ctx.client, ctx.history_experiment(create=False), model)
+
+
+def verify(ctx: Ctx) -> VerifyReport:
+    """Check that no governance event was edited or removed."""
+    from cin_ml.registry._history import verify_history
+
+    return verify_history(ctx.client, ctx.history_experiment(create=False))
+
+
+def recover(ctx: Ctx) -> Event | None:
+    """Resolve an action interrupted by a crash (every action also does this first)."""
+    with ctx.locked():
+        pass
+    from cin_ml.registry._history import last_event
+
+    exp_id = ctx.history_experiment(create=False)
+    return last_event(ctx.client, exp_id) if exp_id else None

@@ -1,0 +1,113 @@
+"""Shared plumbing of the governance actions: the context, identities, versions, refusals."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cin_ml.consent import ConsentRegistry, load_agreements
+from cin_ml.errors import GateError, GovernanceError
+from cin_ml.registry._history import EXPERIMENT, append_event
+from cin_ml.registry._settings import GovernanceSettings, load_governance_settings
+from cin_ml.registry._store import (
+    RegistryStore,
+    ensure_experiment,
+    governance_lock,
+    resolve_registry_store,
+)
+from cin_ml.registry._txn import recover
+
+ALIASES = ("champion", "challenger")
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Store, client, policy and agreements one action works with."""
+
+    store: RegistryStore
+    client: object
+    settings: GovernanceSettings
+    consent: ConsentRegistry
+    today: dt.date
+
+    def history_experiment(self, create: bool = True) -> str | None:
+        if create:
+            return ensure_experiment(self.client, EXPERIMENT, self.store)
+        exp = self.client.get_experiment_by_name(EXPERIMENT)
+        return None if exp is None else exp.experiment_id
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[str]:
+        """Hold the governance lock, resolve any interrupted action, yield the history id."""
+        exp_id = self.history_experiment()
+        with governance_lock(self.store, self.settings.lock.timeout_s,
+                             self.settings.lock.stale_after_s):
+            recover(self.client, exp_id)
+            yield exp_id
+
+    def refuse(self, exp_id: str, type_: str, model: str, version: str | None, actor: str,
+               reasons: list[str], gates: list[str] | None = None) -> None:
+        """Record ``<type>.refused`` and raise (GateError when ``gates`` is given)."""
+        append_event(self.client, exp_id, f"{type_}.refused", actor=actor,
+                     why="; ".join(reasons), model=model, version=version,
+                     details={"reasons": reasons, **({"failed_gates": gates} if gates else {})})
+        where = f"{model} v{version}" if version else model
+        msg = f"{type_} of {where} refused: " + "; ".join(reasons)
+        if gates is not None:
+            raise GateError(msg, failed_gates=gates)
+        raise GovernanceError(msg)
+
+
+def make_ctx(settings: GovernanceSettings | None = None, consent: ConsentRegistry | None = None,
+             store: RegistryStore | str | None = None, today: dt.date | None = None) -> Ctx:
+    """A :class:`Ctx` from explicit parts or the defaults (configs and default store)."""
+    st = store if isinstance(store, RegistryStore) else resolve_registry_store(store)
+    return Ctx(st, st.client(), settings or load_governance_settings(),
+               consent if consent is not None else load_agreements(),
+               today or dt.date.today())
+
+
+def identity(explicit: str | None, settings: GovernanceSettings, role: str) -> str:
+    """Who acts: ``explicit``, else ``$<identity_env>``; lower-cased. Declared, not
+    authenticated (see docs/CONTRACTS.md)."""
+    who = (explicit or os.environ.get(settings.governance.identity_env) or "").strip().lower()
+    if not who:
+        raise GovernanceError(f"name the {role} with --{role} or "
+                              f"${settings.governance.identity_env}")
+    if not re.fullmatch(r"[\w.@:+-]{1,100}", who):
+        raise GovernanceError(f"{role} {who!r}: identities are 1-100 letters, digits or "
+                              f"._@:+-")
+    return who
+
+
+def model_name(task: str) -> str:
+    """Registered model of a task: ``cin-ecriture-4e``, ``cin-decrochage``."""
+    return "cin-" + task.replace("_", "-")
+
+
+def get_version(client, model: str, version: str | int):
+    """The model version, or GovernanceError naming the unknown model or version."""
+    v = str(version).strip()
+    if not v.isdigit():
+        raise GovernanceError(f"model {model}: version must be a number; got {version!r}")
+    try:
+        rm = client.get_registered_model(model)
+    except Exception:
+        raise GovernanceError(f"unknown model '{model}'") from None
+    if rm.tags.get("cin.managed") != "true":
+        raise GovernanceError(f"model '{model}' is not managed by cin-ml (no cin.managed tag)")
+    try:
+        return client.get_model_version(model, v)
+    except Exception:
+        raise GovernanceError(f"model {model} has no version {v}") from None
+
+
+def alias_version(client, model: str, alias: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(model, alias).version)
+    except Exception:
+        return None

@@ -1,0 +1,185 @@
+"""What a training run carries as evidence for governance: card, fairness verdicts, feature
+policy, metrics, data digests and the consent scope (CSS × datasets it was trained on)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cin_ml.errors import GovernanceError
+
+CARD_JSON = "card/card.json"
+CARD_SHA = "card/card.sha256"
+FAIRNESS = "fairness/audit.json"
+POLICY = "policy/feature_policy.json"
+MODEL_META = "model_meta.json"
+CONSENT_SCOPE = "consent/scope.json"
+_VERDICT_ORDER = ("fail", "inconclusive", "insufficient_data", "pass")  # as cin_ml.fairness
+
+
+@dataclass(frozen=True)
+class RunEvidence:
+    """The governance-relevant facts of one training run."""
+
+    run_id: str
+    task: str
+    status: str
+    author: str | None
+    model_uri: str | None
+    card_ready: bool | None
+    card_missing: tuple[str, ...]
+    card_sha256: str | None
+    card_file_sha256: str | None
+    fairness_verdicts: Mapping[str, Mapping[str, str]] | None
+    metrics: Mapping[str, float]
+    params: Mapping[str, str]
+    features: tuple[str, ...]
+    feature_policy: Mapping[str, Any] | None
+    data_digests: Mapping[str, str]
+    consent_scope: Mapping[str, Any] | None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def fairness_fails(self) -> tuple[str, ...]:
+        """``breakdown:metric`` keys whose verdict is ``fail``."""
+        v = self.fairness_verdicts or {}
+        return tuple(sorted(f"{b}:{m}" for b, ms in v.items() for m, x in ms.items()
+                            if x == "fail"))
+
+    @property
+    def fairness_worst(self) -> str:
+        found = {x for ms in (self.fairness_verdicts or {}).values() for x in ms.values()}
+        return next((v for v in _VERDICT_ORDER if v in found), "none")
+
+
+def download(client, run_id: str, path: str) -> bytes | None:
+    """Bytes of one run artifact, or ``None`` when it does not exist."""
+    with tempfile.TemporaryDirectory(prefix="cin-gov-") as tmp:
+        try:
+            local = Path(client.download_artifacts(run_id, path, tmp))
+        except Exception:
+            return None
+        return local.read_bytes() if local.is_file() else None
+
+
+def _json(raw: bytes | None, what: str, run_id: str) -> dict | None:
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise GovernanceError(f"run {run_id}: {what} is not valid JSON") from None
+
+
+def card_readiness(card: Mapping[str, Any]) -> tuple[bool | None, tuple[str, ...]]:
+    """The card's completeness flag and missing sections, as the cards package writes them.
+
+    Reads ``completeness.ready_for_review`` / ``completeness.complete`` /
+    ``ready_for_review`` / ``complete`` (the first present); missing sections from
+    ``completeness.missing``. ``None`` when the card carries no flag.
+    """
+    comp = card.get("completeness")
+    missing: tuple[str, ...] = ()
+    if isinstance(comp, Mapping):
+        missing = tuple(str(x) for x in comp.get("missing", []) or [])
+        for key in ("ready_for_review", "complete", "ready"):
+            if isinstance(comp.get(key), bool):
+                return comp[key], missing
+    elif isinstance(comp, bool):
+        return comp, missing
+    for key in ("ready_for_review", "complete"):
+        if isinstance(card.get(key), bool):
+            return card[key], missing
+    return None, missing
+
+
+def derive_datasets(features: tuple[str, ...]) -> tuple[str, ...]:
+    """Datasets a model's features come from (plus ``academic``: population and labels)."""
+    from cin_ml.features import feature_sources
+    from cin_ml.schema import TABLES
+
+    found = {"academic"}
+    for f in features:
+        try:
+            found.update(TABLES[t].dataset for t, _ in feature_sources(f) if t in TABLES)
+        except Exception:  # an uncatalogued feature: the feature-policy gate reports it
+            continue
+    return tuple(sorted(found))
+
+
+def _css_of(data_dir: str | None) -> tuple[str, ...] | None:
+    if not data_dir or not Path(data_dir).is_dir():
+        return None
+    from cin_ml.extract import read_extract
+
+    try:
+        t = read_extract(data_dir, ("css", "students"))
+    except Exception:
+        return None
+    for name in ("css", "students"):
+        if name in t and "css_id" in t[name]:
+            return tuple(sorted(t[name]["css_id"].dropna().astype(str).unique()))
+    return None
+
+
+def consent_scope(client, run_id: str, tags: Mapping[str, str],
+                  features: tuple[str, ...]) -> tuple[dict | None, str | None]:
+    """The run's consent scope ``{"css_ids", "datasets", "source"}`` and a note.
+
+    ``consent/scope.json`` in the run (written by training) wins; else the datasets come
+    from the features and the CSS from the extract folder the run names (``cin.data_dir``).
+    """
+    logged = _json(download(client, run_id, CONSENT_SCOPE), CONSENT_SCOPE, run_id)
+    if logged is not None:
+        return {"css_ids": sorted(map(str, logged.get("css_ids", []))),
+                "datasets": sorted(map(str, logged.get("datasets", []))),
+                "agreements": sorted(map(str, logged.get("agreements", []))),
+                "source": CONSENT_SCOPE}, None
+    css = _css_of(tags.get("cin.data_dir"))
+    if css is None:
+        return None, (f"run {run_id} records no consent scope ({CONSENT_SCOPE}) and its "
+                      f"extract folder {tags.get('cin.data_dir') or '(none)'} is not readable")
+    return {"css_ids": list(css), "datasets": list(derive_datasets(features)),
+            "agreements": [], "source": "derived from cin.data_dir and the features"}, None
+
+
+def read_evidence(client, run_id: str) -> RunEvidence:
+    """Collect a run's evidence. Raises GovernanceError for an unknown run."""
+    try:
+        run = client.get_run(run_id)
+    except Exception:
+        raise GovernanceError(f"run '{run_id}' not found in {client.tracking_uri}") from None
+    tags = dict(run.data.tags)
+    card_raw = download(client, run_id, CARD_JSON)
+    card = _json(card_raw, CARD_JSON, run_id)
+    ready, missing = card_readiness(card) if card is not None else (None, ())
+    sha_raw = download(client, run_id, CARD_SHA)
+    declared = sha_raw.decode("utf-8").split()[0].strip().lower() if sha_raw else None
+    fair = _json(download(client, run_id, FAIRNESS), FAIRNESS, run_id)
+    policy = _json(download(client, run_id, POLICY), POLICY, run_id)
+    meta = _json(download(client, run_id, MODEL_META), MODEL_META, run_id) or {}
+    features = tuple(meta.get("features", []))
+    digests = {}
+    for di in run.inputs.dataset_inputs if run.inputs else []:
+        ctx = next((t.value for t in di.tags if t.key == "mlflow.data.context"), "")
+        digests[f"{ctx or di.dataset.name}"] = di.dataset.digest
+    scope, note = consent_scope(client, run_id, tags, features)
+    model_uri = tags.get("cin.model_uri")
+    if not model_uri:
+        outs = run.outputs.model_outputs if run.outputs else []
+        model_uri = f"models:/{outs[0].model_id}" if outs else None
+    return RunEvidence(
+        run_id=run_id, task=tags.get("cin.task", ""), status=run.info.status,
+        author=(tags.get("cin.author") or tags.get("mlflow.user") or None),
+        model_uri=model_uri, card_ready=ready, card_missing=missing,
+        card_sha256=declared,
+        card_file_sha256=hashlib.sha256(card_raw).hexdigest() if card_raw else None,
+        fairness_verdicts=(fair or {}).get("verdicts") if fair is not None else None,
+        metrics=dict(run.data.metrics), params=dict(run.data.params), features=features,
+        feature_policy=policy, data_digests=digests, consent_scope=scope,
+        notes=tuple(n for n in (note,) if n))

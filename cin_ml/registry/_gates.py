@@ -1,0 +1,218 @@
+"""Promotion gates: pure checks over a version's tags, its run's evidence and the policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cin_ml.consent import ConsentRegistry, check_consent
+from cin_ml.registry._evidence import RunEvidence
+from cin_ml.registry._settings import GATES, GovernanceSettings
+
+_NEVER_ROLES = ("direct_identifier", "workforce", "target")
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate: its name, whether it holds, and why."""
+
+    gate: str
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"gate": self.gate, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """All gates evaluated for moving ``alias`` to ``model`` version ``version``."""
+
+    model: str
+    version: str
+    alias: str
+    results: tuple[GateResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def failed(self) -> tuple[GateResult, ...]:
+        return tuple(r for r in self.results if not r.ok)
+
+    def failed_lines(self) -> list[str]:
+        return [f"{r.gate}: {r.detail}" for r in self.failed]
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "version": self.version, "alias": self.alias,
+                "ok": self.ok, "results": [r.to_dict() for r in self.results]}
+
+
+def review_record(tags: Mapping[str, str]) -> dict | None:
+    """The version's review record (tag ``cin.review``), or ``None`` if never reviewed."""
+    raw = tags.get("cin.review")
+    if not raw:
+        return None
+    try:
+        rec = json.loads(raw)
+    except json.JSONDecodeError:
+        return {"state": "corrupt"}
+    return rec if isinstance(rec, dict) else {"state": "corrupt"}
+
+
+def _approval(tags, review, today) -> GateResult:
+    if review is None:
+        return GateResult("approval", False, "no review recorded (state pending)")
+    state = review.get("state")
+    if state != "approved":
+        who = review.get("reviewer", "?")
+        return GateResult("approval", False, f"review state is {state} (by {who}, "
+                                             f"{review.get('at', '?')[:10]})")
+    expires = review.get("expires")
+    if not expires or dt.date.fromisoformat(expires) < today:
+        return GateResult("approval", False, f"approval by {review.get('reviewer')} expired "
+                                             f"on {expires}")
+    return GateResult("approval", True, f"approved by {review.get('reviewer')} until "
+                                        f"{expires}")
+
+
+def _card(tags, review, ev: RunEvidence) -> GateResult:
+    if ev.card_sha256 is None or ev.card_file_sha256 is None:
+        return GateResult("card", False, f"run {ev.run_id} has no card/card.json and "
+                                         f"card/card.sha256 any more")
+    problems = []
+    if tags.get("cin.card.sha256") != ev.card_sha256:
+        problems.append(f"card hash {ev.card_sha256[:12]} differs from the registered "
+                        f"{(tags.get('cin.card.sha256') or '?')[:12]}")
+    if tags.get("cin.card.file_sha256") != ev.card_file_sha256:
+        problems.append("card/card.json was modified after registration")
+    if review is not None and review.get("card_sha256") not in (None, ev.card_sha256):
+        problems.append(f"card hash at review {review['card_sha256'][:12]} differs from the "
+                        f"current {ev.card_sha256[:12]}")
+    if problems:
+        return GateResult("card", False, "tampered card: " + "; ".join(problems))
+    return GateResult("card", True, f"card {ev.card_sha256[:12]} unchanged since review")
+
+
+def _metrics(ev: RunEvidence, s: GovernanceSettings) -> GateResult:
+    bad, ok = [], []
+    for name, floor in s.floors.min.items():
+        v = ev.metrics.get(name)
+        if v is None:
+            bad.append(f"{name} missing (floor {floor})")
+        elif v < floor:
+            bad.append(f"{name} {v:.3f} < floor {floor}")
+        else:
+            ok.append(f"{name} {v:.3f} ≥ {floor}")
+    for name, base in s.floors.beat.items():
+        v, b = ev.metrics.get(name), ev.metrics.get(base)
+        if v is None or b is None:
+            bad.append(f"{name} vs {base}: metric missing")
+        elif not v > b + s.floors.margin:
+            bad.append(f"{name} {v:.3f} does not beat {base} {b:.3f}"
+                       + (f" by {s.floors.margin}" if s.floors.margin else ""))
+        else:
+            ok.append(f"{name} beats {base}")
+    return GateResult("metrics", not bad, "; ".join(bad or ok) or "no floors configured")
+
+
+def _accepted(key: str, accepted: list[str]) -> bool:
+    b, _, m = key.partition(":")
+    return key in accepted or f"{b}:*" in accepted or f"*:{m}" in accepted
+
+
+def _fairness(review, ev: RunEvidence) -> GateResult:
+    if ev.fairness_verdicts is None:
+        return GateResult("fairness", False, f"run {ev.run_id} has no fairness/audit.json")
+    accepted = list((review or {}).get("accepted_fairness", []))
+    open_fails = [k for k in ev.fairness_fails if not _accepted(k, accepted)]
+    if open_fails:
+        return GateResult("fairness", False, "fail verdict(s) not accepted in the approval's "
+                                             "conditions: " + ", ".join(open_fails))
+    if ev.fairness_fails:
+        return GateResult("fairness", True, "fail verdict(s) accepted in conditions: "
+                                            + ", ".join(ev.fairness_fails))
+    return GateResult("fairness", True, f"worst verdict: {ev.fairness_worst}")
+
+
+def feature_violations(features: tuple[str, ...], policy: Mapping | None) -> list[str]:
+    """Reasons the model's features break the feature policy (empty when clean)."""
+    from cin_ml.features import feature_sources
+    from cin_ml.schema import column_role
+
+    if not features:
+        return ["the run lists no model features (model_meta.json)"]
+    if policy is None:
+        return ["the run has no policy/feature_policy.json"]
+    used = set(policy.get("features_used", []))
+    bad = []
+    for f in features:
+        try:
+            roles = {column_role(t, c).value for t, c in feature_sources(f)}
+        except Exception:
+            bad.append(f"{f}: no declared source columns")
+            continue
+        never = sorted(roles & set(_NEVER_ROLES))
+        if never:
+            bad.append(f"{f}: derives from {', '.join(never)} data")
+        if f not in used:
+            bad.append(f"{f}: not in the recorded policy's features_used")
+    return bad
+
+
+def _feature_policy(ev: RunEvidence) -> GateResult:
+    bad = feature_violations(ev.features, ev.feature_policy)
+    if bad:
+        return GateResult("feature_policy", False, "; ".join(bad[:6])
+                          + (f" (+{len(bad) - 6} more)" if len(bad) > 6 else ""))
+    return GateResult("feature_policy", True, f"{len(ev.features)} student features, no "
+                                              f"teacher, identifier or target variable")
+
+
+def consent_result(scope: Mapping | None, consent: ConsentRegistry, purpose: str,
+                   today: dt.date, note: str = "") -> GateResult:
+    """The consent gate for a consent scope (``None`` = unknown scope)."""
+    if scope is None:
+        return GateResult("consent", False, note or "the run records no consent scope")
+    try:
+        chk = check_consent(consent, scope.get("css_ids", []), scope.get("datasets", []),
+                            purpose, today)
+    except Exception as exc:
+        return GateResult("consent", False, str(exc))
+    return GateResult("consent", chk.ok, chk.describe())
+
+
+def _operator(tags, review, operator: str, s: GovernanceSettings) -> GateResult:
+    op = operator.strip().lower()
+    if op not in s.people.operators:
+        return GateResult("operator", False, f"{operator!r} is not listed as an operator in "
+                                             f"governance.toml [people] operators")
+    if op == (tags.get("cin.author") or "").lower():
+        return GateResult("operator", False, f"{operator!r} is the model's author")
+    if (not s.people.reviewer_may_operate and review
+            and op == (review.get("reviewer") or "").lower()):
+        return GateResult("operator", False, f"{operator!r} reviewed this version and may "
+                                             f"not also promote it")
+    return GateResult("operator", True, f"{op} is an operator, not the author")
+
+
+def evaluate_gates(model: str, version: str, alias: str, tags: Mapping[str, str],
+                   ev: RunEvidence, s: GovernanceSettings, consent: ConsentRegistry,
+                   operator: str, today: dt.date) -> GateReport:
+    """Evaluate the gates ``s.gates_for(alias)`` for one version (pure)."""
+    review = review_record(tags)
+    wanted = set(s.gates_for(alias))
+    scope = json.loads(tags["cin.consent.scope"]) if tags.get("cin.consent.scope") else None
+    fns = {"approval": lambda: _approval(tags, review, today),
+           "card": lambda: _card(tags, review, ev),
+           "metrics": lambda: _metrics(ev, s),
+           "fairness": lambda: _fairness(review, ev),
+           "feature_policy": lambda: _feature_policy(ev),
+           "consent": lambda: consent_result(scope, consent, s.governance.purpose, today,
+                                             tags.get("cin.consent.note", "")),
+           "operator": lambda: _operator(tags, review, operator, s)}
+    return GateReport(model, version, alias,
+                      tuple(fns[g]() for g in GATES if g in wanted))

@@ -1,0 +1,94 @@
+"""Governance policy: ``configs/governance.toml``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+
+from cin_ml.config import Settings, config_path, load_settings
+
+GATES = ("approval", "card", "metrics", "fairness", "feature_policy", "consent", "operator")
+"""Every promotion gate, in the order they are reported."""
+
+
+class GeneralSettings(Settings):
+    purpose: str = Field(min_length=1)
+    identity_env: str = "CIN_ML_USER"
+    max_comment_chars: int = Field(2000, ge=50, le=6000)
+
+
+class PeopleSettings(Settings):
+    committee: tuple[str, ...] = Field(min_length=1)
+    operators: tuple[str, ...] = Field(min_length=1)
+    reviewer_may_operate: bool = False
+
+    @field_validator("committee", "operators")
+    @classmethod
+    def _normalize(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        out = tuple(x.strip().lower() for x in v)
+        if any(not x for x in out):
+            raise ValueError("names must not be empty")
+        return out
+
+
+class ApprovalSettings(Settings):
+    max_validity_days: int = Field(365, ge=1, le=3650)
+
+
+class FloorSettings(Settings):
+    min: dict[str, float] = Field(default_factory=dict)
+    beat: dict[str, str] = Field(default_factory=dict)
+    margin: float = 0.0
+
+
+class GateSettings(Settings):
+    champion: tuple[str, ...] = GATES
+    challenger: tuple[str, ...] = ("card", "feature_policy", "consent", "operator")
+
+    @field_validator("champion", "challenger")
+    @classmethod
+    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [g for g in v if g not in GATES]
+        if bad:
+            raise ValueError(f"unknown gate(s) {', '.join(bad)}; known: {', '.join(GATES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _champion_has_approval(self) -> GateSettings:
+        if "approval" not in self.champion or "operator" not in self.champion:
+            raise ValueError("champion gates must include 'approval' and 'operator'")
+        return self
+
+
+class CompareSettings(Settings):
+    n_boot: int = Field(300, ge=0, le=10000)
+    seed: int = 0
+    ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+
+
+class LockSettings(Settings):
+    timeout_s: float = Field(60.0, gt=0)
+    stale_after_s: float = Field(300.0, gt=0)
+
+
+class GovernanceSettings(Settings):
+    """All of ``configs/governance.toml``."""
+
+    governance: GeneralSettings
+    people: PeopleSettings
+    approval: ApprovalSettings = ApprovalSettings()
+    floors: FloorSettings = FloorSettings()
+    gates: GateSettings = GateSettings()
+    compare: CompareSettings = CompareSettings()
+    lock: LockSettings = LockSettings()
+
+    def gates_for(self, alias: str) -> tuple[str, ...]:
+        """Gates required to move ``alias`` (champion, challenger)."""
+        return self.gates.champion if alias == "champion" else self.gates.challenger
+
+
+def load_governance_settings(path: Path | str | None = None) -> GovernanceSettings:
+    """Load ``configs/governance.toml`` (or ``path``)."""
+    return load_settings(GovernanceSettings, "governance",
+                         path if path is not None else config_path("governance"))

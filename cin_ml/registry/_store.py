@@ -1,0 +1,168 @@
+"""The tracking store the registry works on, and the governance lock.
+
+The store is resolved exactly as :func:`cin_ml.tracking.resolve_store` does (the two are
+sibling layers and may not import each other): ``tracking_uri``, else
+``$MLFLOW_TRACKING_URI``, else ``sqlite:///<cwd>/mlruns/mlflow.db``; artifacts under
+``$CIN_ML_ARTIFACT_ROOT`` or ``artifacts/`` beside a SQLite database.
+
+Every governance mutation runs under one lock per store, so the history is a single chain
+and two operators never interleave their steps:
+
+- SQLite store: an OS file lock (``fcntl.flock``) on ``<db>.governance.lock``, released by
+  the OS if the process dies;
+- server store: a mutex made of MLflow's unique registered-model name
+  (``cin-governance-lock``), created to acquire and deleted to release; one older than
+  ``stale_after_s`` is taken to belong to a crashed process and broken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cin_ml.errors import GovernanceError, TrackingError
+
+LOCK_MODEL = "cin-governance-lock"
+
+
+@dataclass(frozen=True)
+class RegistryStore:
+    """Where the registry and the governance history live."""
+
+    tracking_uri: str
+    artifact_root: str | None
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.tracking_uri.startswith("sqlite:///"):
+            return Path(self.tracking_uri.removeprefix("sqlite:///"))
+        return None
+
+    def client(self):
+        """An MlflowClient on this store (artifact download progress bars switched off:
+        the registry downloads small JSON files, and the CLI prints its own output)."""
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+
+def resolve_registry_store(tracking_uri: str | None = None) -> RegistryStore:
+    """The store to use (same resolution as ``cin_ml.tracking.resolve_store``)."""
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        uri = f"sqlite:///{(Path.cwd() / 'mlruns' / 'mlflow.db').resolve()}"
+    root = os.environ.get("CIN_ML_ARTIFACT_ROOT")
+    if uri.startswith("sqlite:///"):
+        db = Path(uri.removeprefix("sqlite:///"))
+        db.parent.mkdir(parents=True, exist_ok=True)
+        root = root or str((db.parent / "artifacts").resolve())
+    elif uri.startswith("file:") or "://" not in uri:
+        raise TrackingError(f"MLFLOW_TRACKING_URI={uri!r}: the plain file store is not "
+                            f"supported; use sqlite:///path/mlflow.db or a server URL")
+    return RegistryStore(uri, root)
+
+
+def ensure_experiment(client, name: str, store: RegistryStore) -> str:
+    """Id of experiment ``name``, created (with a pinned artifact location) if missing."""
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage == "deleted":
+            raise GovernanceError(f"experiment '{name}' is deleted in {store.tracking_uri}: "
+                                  f"the governance history was removed; restore it")
+        return exp.experiment_id
+    loc = Path(store.artifact_root, name).as_uri() if store.artifact_root else None
+    try:
+        return client.create_experiment(name, artifact_location=loc)
+    except Exception:  # created concurrently by another process
+        exp = client.get_experiment_by_name(name)
+        if exp is None:
+            raise
+        return exp.experiment_id
+
+
+@contextlib.contextmanager
+def governance_lock(store: RegistryStore, timeout_s: float = 60.0,
+                    stale_after_s: float = 300.0) -> Iterator[None]:
+    """Hold the store's governance lock for the block (see module docstring).
+
+    Raises
+    ------
+    GovernanceError
+        If the lock is not obtained within ``timeout_s`` (naming who holds it, if known).
+    """
+    db = store.sqlite_path
+    if db is not None:
+        with _file_lock(db.with_name(db.name + ".governance.lock"), timeout_s):
+            yield
+    else:
+        with _registry_mutex(store, timeout_s, stale_after_s):
+            yield
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, timeout_s: float) -> Iterator[None]:
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as fh:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise GovernanceError(f"another governance action holds {path} since "
+                                          f"more than {timeout_s:.0f} s; retry later") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _registry_mutex(store: RegistryStore, timeout_s: float,
+                    stale_after_s: float) -> Iterator[None]:
+    client = store.client()
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            client.create_registered_model(
+                LOCK_MODEL, tags={"cin.lock.owner": owner, "cin.lock.at": f"{time.time():.3f}"},
+                description="cin-ml governance lock (transient)")
+            break
+        except Exception:
+            holder = _lock_holder(client)
+            if holder is not None and time.time() - holder[1] > stale_after_s:
+                with contextlib.suppress(Exception):
+                    client.delete_registered_model(LOCK_MODEL)
+                continue
+            if time.monotonic() > deadline:
+                who = holder[0] if holder else "unknown"
+                raise GovernanceError(f"governance lock held by {who} for more than "
+                                      f"{timeout_s:.0f} s; retry later") from None
+            time.sleep(0.2)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            client.delete_registered_model(LOCK_MODEL)
+
+
+def _lock_holder(client) -> tuple[str, float] | None:
+    try:
+        rm = client.get_registered_model(LOCK_MODEL)
+    except Exception:
+        return None
+    try:
+        return rm.tags.get("cin.lock.owner", "?"), float(rm.tags.get("cin.lock.at", "0"))
+    except ValueError:
+        return rm.tags.get("cin.lock.owner", "?"), 0.0

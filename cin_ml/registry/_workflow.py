@@ -1,0 +1,252 @@
+"""Register, review, promote and roll back model versions (see ``_txn`` for the ordering)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+
+from cin_ml.errors import GovernanceError
+from cin_ml.registry._context import ALIASES, Ctx, alias_version, get_version, identity
+from cin_ml.registry._context import model_name as _model_name
+from cin_ml.registry._evidence import read_evidence
+from cin_ml.registry._gates import evaluate_gates, review_record
+from cin_ml.registry._history import Event, canonical, read_events
+from cin_ml.registry._txn import run_action
+
+
+def register(ctx: Ctx, run_id: str, author: str | None = None,
+             actor: str | None = None) -> dict:
+    """Create a version of the task's registered model from a run with a complete card."""
+    client = ctx.client
+    ev = read_evidence(client, run_id)
+    tags = dict(client.get_run(run_id).data.tags)
+    if tags.get("cin.kind") != "train" or not ev.task:
+        raise GovernanceError(f"run {run_id} is not a cin-ml training run "
+                              f"(cin.kind={tags.get('cin.kind')!r})")
+    model = _model_name(ev.task)
+    who = identity(author or ev.author, ctx.settings, "author")
+    by = identity(actor, ctx.settings, "actor") if actor else who
+    problems = []
+    if ev.status != "FINISHED":
+        problems.append(f"run {run_id} is {ev.status}, not FINISHED")
+    if ev.card_sha256 is None or ev.card_file_sha256 is None:
+        problems.append(f"run {run_id} has no model card (card/card.json + card/card.sha256):"
+                        f" run `cin-ml card --run {run_id}`")
+    elif ev.card_ready is not True:
+        miss = f" (missing: {', '.join(ev.card_missing)})" if ev.card_missing else ""
+        problems.append(f"the card of run {run_id} is not complete{miss}")
+    if ev.model_uri is None:
+        problems.append(f"run {run_id} logged no model")
+    with ctx.locked() as exp_id:
+        _ensure_model(client, model, ev.task)
+        for mv in client.search_model_versions(f"name = '{model}'"):
+            if mv.tags.get("cin.run_id") == run_id:
+                raise GovernanceError(f"run {run_id} is already registered as {model} "
+                                      f"v{mv.version}")
+        if problems:
+            ctx.refuse(exp_id, "register", model, None, by, problems)
+        vtags = {"cin.run_id": run_id, "cin.task": ev.task, "cin.author": who,
+                 "cin.registered_by": by, "cin.review.state": "pending",
+                 "cin.card.sha256": ev.card_sha256, "cin.card.file_sha256": ev.card_file_sha256,
+                 "cin.data.digests": canonical(dict(ev.data_digests)),
+                 "cin.fairness.verdicts": canonical(dict(ev.fairness_verdicts or {})),
+                 "cin.fairness.worst": ev.fairness_worst,
+                 "cin.fairness.fails": ",".join(ev.fairness_fails),
+                 "cin.consent.scope": canonical(ev.consent_scope) if ev.consent_scope else "",
+                 "cin.consent.note": "; ".join(ev.notes)}
+        model_id = ev.model_uri.removeprefix("models:/") if ev.model_uri.startswith(
+            "models:/m-") else None
+        op = {"op": "create", "model": model, "source": ev.model_uri, "run_id": run_id,
+              "model_id": model_id, "tags": vtags}
+        event, version = run_action(
+            client, exp_id, "register", actor=by, why=f"register run {run_id}", model=model,
+            version=None, ops=[op], mode="atomic",
+            commit_details={"run_id": run_id, "author": who, "card_sha256": ev.card_sha256,
+                            "data_digests": dict(ev.data_digests),
+                            "fairness_worst": ev.fairness_worst})
+    return {"model": model, "version": version, "run_id": run_id, "author": who,
+            "card_sha256": ev.card_sha256, "fairness_worst": ev.fairness_worst,
+            "fairness_fails": list(ev.fairness_fails), "consent_scope": ev.consent_scope,
+            "event": event.seq}
+
+
+def _ensure_model(client, model: str, task: str) -> None:
+    try:
+        client.get_registered_model(model)
+    except Exception:
+        try:
+            client.create_registered_model(
+                model, tags={"cin.managed": "true", "cin.task": task},
+                description=f"cin-ml risk model for task {task}; governed by "
+                            f"`cin-ml review/promote` (aliases @champion, @challenger).")
+        except Exception:  # created concurrently
+            client.get_registered_model(model)
+
+
+def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, approve: bool,
+           comment: str, conditions: str = "", accept_fairness: Iterable[str] = (),
+           expires: dt.date | None = None) -> dict:
+    """Record the ethics committee's decision on a version."""
+    client, s = ctx.client, ctx.settings
+    mv = get_version(client, model, version)
+    v = str(mv.version)
+    who = identity(reviewer, s, "reviewer")
+    comment, conditions = (comment or "").strip(), (conditions or "").strip()
+    accepted = sorted({a.strip() for a in accept_fairness if a.strip()})
+    with ctx.locked() as exp_id:
+        tags = dict(client.get_model_version(model, v).tags)
+        problems = []
+        if who not in s.people.committee:
+            problems.append(f"{who!r} is not a member of the ethics committee "
+                            f"(governance.toml [people] committee)")
+        if who == tags.get("cin.author", "").lower():
+            problems.append(f"{who!r} is the author of {model} v{v} and may not review it")
+        if not approve and not comment:
+            problems.append("a rejection needs a comment saying why")
+        if len(comment) > s.governance.max_comment_chars or len(conditions) > 1000:
+            problems.append(f"comment ≤ {s.governance.max_comment_chars} and conditions ≤ "
+                            f"1000 characters")
+        limit = ctx.today + dt.timedelta(days=s.approval.max_validity_days)
+        until = expires or limit
+        if approve and not ctx.today <= until <= limit:
+            problems.append(f"--expires {until} must be between today ({ctx.today}) and "
+                            f"{limit} ([approval] max_validity_days)")
+        fails = [f for f in tags.get("cin.fairness.fails", "").split(",") if f]
+        stray = [a for a in accepted
+                 if a not in fails and not any(_matches(a, f) for f in fails)]
+        if stray:
+            problems.append(f"accepted fairness fail(s) {', '.join(stray)} match no fail "
+                            f"verdict of this version ({', '.join(fails) or 'none'})")
+        ev = read_evidence(client, tags.get("cin.run_id", ""))
+        if ev.card_sha256 != tags.get("cin.card.sha256") or \
+                ev.card_file_sha256 != tags.get("cin.card.file_sha256"):
+            problems.append("tampered card: the run's card changed since registration")
+        if problems:
+            ctx.refuse(exp_id, "review", model, v, who, problems)
+        rec = {"state": "approved" if approve else "rejected", "reviewer": who,
+               "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+               "comment": comment, "conditions": conditions,
+               "accepted_fairness": accepted if approve else [],
+               "expires": until.isoformat() if approve else None,
+               "card_sha256": ev.card_sha256}
+        ops = [_tag(model, v, "cin.review", canonical(rec)),
+               _tag(model, v, "cin.review.state", rec["state"]),
+               _tag(model, v, "cin.review.reviewer", who),
+               _tag(model, v, "cin.review.expires", rec["expires"] or "")]
+        event, _ = run_action(client, exp_id, "review", actor=who, why=comment, model=model,
+                              version=v, ops=ops, mode="forward",
+                              commit_details={"decision": rec["state"],
+                                              "expires": rec["expires"],
+                                              "accepted_fairness": rec["accepted_fairness"],
+                                              "card_sha256": ev.card_sha256})
+    return {"model": model, "version": v, **rec, "event": event.seq}
+
+
+def _matches(pattern: str, key: str) -> bool:
+    b, _, m = key.partition(":")
+    return pattern in (key, f"{b}:*", f"*:{m}")
+
+
+def _tag(model: str, version: str, key: str, value: str) -> dict:
+    return {"op": "set_tag", "model": model, "version": version, "key": key, "value": value}
+
+
+def _alias_op(model: str, alias: str, version: str | None) -> dict:
+    if version is None:
+        return {"op": "delete_alias", "model": model, "alias": alias}
+    return {"op": "set_alias", "model": model, "alias": alias, "version": version}
+
+
+def gate_report(ctx: Ctx, model: str, version: str, alias: str, operator: str):
+    """Evaluate the alias's gates for one version (reads the run's current evidence)."""
+    tags = dict(ctx.client.get_model_version(model, version).tags)
+    ev = read_evidence(ctx.client, tags.get("cin.run_id", ""))
+    return evaluate_gates(model, version, alias, tags, ev, ctx.settings, ctx.consent,
+                          operator, ctx.today)
+
+
+def promote(ctx: Ctx, model: str, version: str | int, *, alias: str = "champion",
+            operator: str | None, why: str = "") -> dict:
+    """Move ``@alias`` to a version if every gate holds; refuse with the failed gates."""
+    if alias not in ALIASES:
+        raise GovernanceError(f"alias must be one of {', '.join(ALIASES)}; got {alias!r}")
+    v = str(get_version(ctx.client, model, version).version)
+    who = identity(operator, ctx.settings, "operator")
+    with ctx.locked() as exp_id:
+        report = gate_report(ctx, model, v, alias, who)
+        if not report.ok:
+            ctx.refuse(exp_id, "promote", model, v, who, report.failed_lines(),
+                       gates=[r.gate for r in report.failed])
+        previous = alias_version(ctx.client, model, alias)
+        event, _ = run_action(
+            ctx.client, exp_id, "promote", actor=who, why=why, model=model, version=v,
+            ops=[_alias_op(model, alias, v)], mode="atomic",
+            commit_details={"alias": alias, "previous": previous,
+                            "gates": [r.to_dict() for r in report.results]})
+    return {"model": model, "version": v, "alias": alias, "previous": previous,
+            "gates": report.to_dict(), "event": event.seq}
+
+
+def alias_timeline(events: list[Event], model: str, alias: str) -> list[str | None]:
+    """Versions ``@alias`` pointed to after each committed alias change, oldest first."""
+    committed = {e.details.get("intent") for e in events
+                 if not e.type.endswith((".started", ".aborted", ".refused"))}
+    out: list[str | None] = []
+    for e in events:
+        if e.model != model or not e.type.endswith(".started") or e.seq not in committed:
+            continue
+        for op in e.details.get("ops", []):
+            if op.get("alias") == alias and op["op"] in ("set_alias", "delete_alias"):
+                out.append(op.get("version"))
+    return out
+
+
+def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
+             alias: str = "champion") -> dict:
+    """Move ``@alias`` back to the most recent earlier version that still passes its gates."""
+    try:
+        ctx.client.get_registered_model(model)
+    except Exception:
+        raise GovernanceError(f"unknown model '{model}'") from None
+    who = identity(operator, ctx.settings, "operator")
+    if not (why or "").strip():
+        raise GovernanceError(f"rollback of {model}: give the reason (--why)")
+    with ctx.locked() as exp_id:
+        current = alias_version(ctx.client, model, alias)
+        timeline = alias_timeline(read_events(ctx.client, exp_id, model), model, alias)
+        tried: list[str] = []
+        target, report = None, None
+        for cand in reversed(timeline):
+            if cand is None or cand == current or cand in tried:
+                continue
+            tried.append(cand)
+            report = gate_report(ctx, model, cand, alias, who)
+            if report.ok:
+                target = cand
+                break
+            tried[-1] = f"v{cand} ({', '.join(r.gate for r in report.failed)})"
+        if target is None:
+            reasons = [f"no earlier @{alias} of {model} passes the gates"
+                       + (f": {'; '.join(tried)}" if tried else " (none recorded)")]
+            gates = sorted({r.gate for r in report.failed}) if report else ["approval"]
+            ctx.refuse(exp_id, "rollback", model, current, who, reasons, gates=gates)
+        event, _ = run_action(
+            ctx.client, exp_id, "rollback", actor=who, why=why, model=model, version=target,
+            ops=[_alias_op(model, alias, target)], mode="atomic",
+            commit_details={"alias": alias, "previous": current,
+                            "gates": [r.to_dict() for r in report.results]})
+    return {"model": model, "alias": alias, "version": target, "previous": current,
+            "event": event.seq}
+
+
+def version_summary(ctx: Ctx, model: str, version: str) -> dict:
+    """Tags of a version decoded for display."""
+    tags = dict(ctx.client.get_model_version(model, version).tags)
+    return {"model": model, "version": version, "run_id": tags.get("cin.run_id"),
+            "author": tags.get("cin.author"), "state": tags.get("cin.review.state"),
+            "review": review_record(tags), "card_sha256": tags.get("cin.card.sha256"),
+            "fairness_worst": tags.get("cin.fairness.worst"),
+            "consent": tags.get("cin.consent.state", "unchecked"),
+            "scope": json.loads(tags["cin.consent.scope"])
+            if tags.get("cin.consent.scope") else None}
