@@ -69,10 +69,11 @@ def load_card(text: str | bytes) -> ModelCard:
 
 @cache
 def _env(kind: str):
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    from jinja2 import Environment, PackageLoader, StrictUndefined
 
+    # templates end in .j2, so autoescape is set by kind (select_autoescape would miss them)
     return Environment(loader=PackageLoader("cin_ml.cards", "templates"),
-                       autoescape=select_autoescape(["html"]) if kind == "html" else False,
+                       autoescape=kind == "html",
                        undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False,
                        keep_trailing_newline=True)
 
