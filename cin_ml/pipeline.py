@@ -268,7 +268,9 @@ def run_train(data: Path | str, task: str, truth: Path | str | None = None, *,
     mset = load_model_settings(models_config)
     tables = read_extract(data, _TRAIN_TABLES, required=_TRAIN_TABLES)
     _require_deidentified(tables, data)
-    form = data_form or ("virtual" if "virtual" in data.name else "deidentified")
+    # virtual CSS folders carry virtual_css.json (synthesize); anything else that passed the
+    # identifier check is treated as de-identified
+    form = data_form or ("virtual" if (data / "virtual_css.json").is_file() else "deidentified")
     p_true = None
     if truth is not None:
         from cin_ml.virtual_css import read_truth

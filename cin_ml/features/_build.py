@@ -225,7 +225,6 @@ def build_features(tables: dict[str, pd.DataFrame], task: str,
         audit[col] = students[col].astype("string")
     audit["intervention_plan"] = plan.astype("int8")
     audit["imse_band"] = _imse_band(parcours["imse_decile"])
-    assert set(audit.columns) == set(AUDIT_ATTRIBUTES)
     ind = _indicator(marks, spec, settings.features.pass_mark, index)
     return FeatureFrame(spec, X, pop, audit, ind, policy, harm)
 

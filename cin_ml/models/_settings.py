@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cin_ml.config import Settings, load_settings
 
@@ -51,9 +51,22 @@ def resolve_threads(n: int) -> int:
         return max(1, os.cpu_count() or 1)
 
 
+_TUNABLE = ("learning_rate", "num_leaves", "min_data_in_leaf", "feature_fraction",
+            "bagging_fraction", "bagging_freq", "lambda_l2")
+
+
 class TuningSettings(Settings):
     n_folds: int = Field(3, ge=0)
     candidates: tuple[dict[str, float | int], ...] = ()
+
+    @field_validator("candidates")
+    @classmethod
+    def _tunable(cls, v):
+        for cand in v:
+            bad = sorted(set(cand) - set(_TUNABLE))
+            if bad:
+                raise ValueError(f"untunable key(s) {bad}; tunable: {list(_TUNABLE)}")
+        return v
 
 
 class ValidationSettings(Settings):

@@ -37,7 +37,7 @@ def folders(small_sim, tmp_path_factory):
         if "student_id" in df:
             df = df.assign(student_id=_pseudo(df["student_id"]))
         deid[name] = df
-    write_extract(deid, root / "virtual")
+    write_extract(deid, root / "virtual", extra_files={"virtual_css.json": {"test": True}})
     truth = dataclasses.replace(small_sim.truth, students=small_sim.truth.students.assign(
         student_id=_pseudo(small_sim.truth.students["student_id"])))
     (root / "truth").mkdir()
