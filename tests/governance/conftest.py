@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 
 import pytest
 
-TODAY = dt.date(2026, 3, 2)
+from ._policy import AGREEMENTS, POLICY, TODAY
 
 
 @pytest.fixture(scope="session")
@@ -33,30 +32,6 @@ def gov_store(tmp_path, monkeypatch, _template_db):
     monkeypatch.delenv("CIN_ML_USER", raising=False)
     mlflow.set_tracking_uri(uri)
     return uri
-
-
-POLICY = {
-    "governance": {"purpose": "student_success_prediction"},
-    "people": {"committee": ["a.tremblay", "m.gagnon"], "operators": ["ops.bouchard",
-                                                                        "ops.cote"]},
-    "approval": {"max_validity_days": 365},
-    "floors": {"min": {"test_auc": 0.7, "test_recall_at_threshold": 0.35},
-               "beat": {"test_auc": "indicator_auc"}, "margin": 0.0},
-    "compare": {"n_boot": 100, "seed": 1, "ci_level": 0.95},
-    "lock": {"timeout_s": 60, "stale_after_s": 300},
-}
-
-AGREEMENTS = [
-    {"id": f"CSS001-{d}", "css_id": "CSS001", "dataset": d,
-     "purpose": "student_success_prediction", "data": ["marks"],
-     "retention_end": dt.date(2027, 6, 30), "signatory": "DG CSS001",
-     "signed": dt.date(2024, 1, 10)} for d in ("academic", "absences")
-] + [
-    {"id": "CSS002-academic", "css_id": "CSS002", "dataset": "academic",
-     "purpose": "student_success_prediction", "data": ["marks"],
-     "retention_end": dt.date(2026, 4, 30), "signatory": "DG CSS002",
-     "signed": dt.date(2023, 1, 10)},
-]
 
 
 @pytest.fixture()
