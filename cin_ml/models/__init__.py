@@ -8,7 +8,15 @@ model's score.
 """
 
 from cin_ml.models._booster import category_maps, encode
-from cin_ml.models._metrics import auc, average_precision, brier, rates_at, reliability
+from cin_ml.models._metrics import (
+    auc,
+    average_precision,
+    bootstrap_ci,
+    brier,
+    rates_at,
+    reliability,
+)
+from cin_ml.models._plain import PlainModel, fit_plain
 from cin_ml.models._plots import evaluation_figures
 from cin_ml.models._settings import ModelSettings, load_model_settings, resolve_threads
 from cin_ml.models._split import CohortSplit, cohort_split
@@ -17,15 +25,18 @@ from cin_ml.models._train import TrainingResult, choose_threshold, train_model
 __all__ = [
     "CohortSplit",
     "ModelSettings",
+    "PlainModel",
     "TrainingResult",
     "auc",
     "average_precision",
+    "bootstrap_ci",
     "brier",
     "category_maps",
     "choose_threshold",
     "cohort_split",
     "encode",
     "evaluation_figures",
+    "fit_plain",
     "load_model_settings",
     "rates_at",
     "reliability",
