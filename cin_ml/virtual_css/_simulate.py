@@ -54,6 +54,8 @@ class Simulation:
     config: SimulationConfig
     tables: dict[str, pd.DataFrame]
     truth: GroundTruth
+    agreements: pd.DataFrame | None = None
+    """Data-use agreements of the network (``_agreements``); not student data."""
 
 
 def _network(cfg: SimulationConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
@@ -193,7 +195,13 @@ def simulate(config: SimulationConfig | None = None) -> Simulation:
     summary = _summary(cfg, truth, {k: len(v) for k, v in tables.items()})
     gt = GroundTruth(truth, drivers_table(), reasons.sort_values(["css_id", "reason_raw"])
                      .reset_index(drop=True), summary)
-    return Simulation(cfg, tables, gt)
+    return Simulation(cfg, tables, gt, _network_agreements(cfg, tables["css"]["css_id"]))
+
+
+def _network_agreements(cfg: SimulationConfig, css_ids) -> pd.DataFrame:
+    from cin_ml.virtual_css._agreements import simulate_agreements
+
+    return simulate_agreements(list(css_ids), cfg.seed, cfg.extract_year)
 
 
 def _write_truth(gt: GroundTruth, folder: Path) -> None:
@@ -208,6 +216,10 @@ def write_simulation(sim: Simulation, out: Path | str, truth_out: Path | str) ->
     with atomic_dir(out) as tmp, atomic_dir(truth_out) as ttmp:
         for name, df in sim.tables.items():
             df.to_parquet(tmp / f"{name}.parquet", index=False)
+        if sim.agreements is not None:
+            from cin_ml.virtual_css._agreements import write_agreements
+
+            write_agreements(sim.agreements, tmp)
         _write_truth(sim.truth, ttmp)
 
 
@@ -218,7 +230,9 @@ def simulate_to_disk(config: SimulationConfig, out: Path | str, truth_out: Path 
     import pyarrow.parquet as pq
 
     writers: dict[str, pq.ParquetWriter] = {}
-    truths, reasons, rows = [], [], dict.fromkeys(TABLES, 0)
+    from cin_ml.virtual_css._agreements import write_agreements
+
+    truths, reasons, rows, css_ids = [], [], dict.fromkeys(TABLES, 0), []
     with atomic_dir(out) as tmp, atomic_dir(truth_out) as ttmp:
         try:
             for i, (tables, truth, reason) in enumerate(_iter_css(config)):
@@ -233,11 +247,13 @@ def simulate_to_disk(config: SimulationConfig, out: Path | str, truth_out: Path 
                     rows[name] += len(df)
                 truths.append(truth)
                 reasons.append(reason)
+                css_ids.extend(tables["css"]["css_id"])
                 if progress and (config.n_css > 1):
                     progress(f"CSS {i + 1}/{config.n_css} simulated")
         finally:
             for w in writers.values():
                 w.close()
+        write_agreements(_network_agreements(config, css_ids), tmp)
         truth = pd.concat(truths, ignore_index=True)
         summary = _summary(config, truth, rows)
         _write_truth(GroundTruth(truth, drivers_table(), pd.concat(reasons, ignore_index=True)
