@@ -34,7 +34,7 @@ class RunEvidence:
     card_ready: bool | None
     card_missing: tuple[str, ...]
     card_sha256: str | None
-    card_file_sha256: str | None
+    card_content_sha256: str | None
     fairness_verdicts: Mapping[str, Mapping[str, str]] | None
     metrics: Mapping[str, float]
     params: Mapping[str, str]
@@ -77,12 +77,16 @@ def _json(raw: bytes | None, what: str, run_id: str) -> dict | None:
 
 
 def card_readiness(card: Mapping[str, Any]) -> tuple[bool | None, tuple[str, ...]]:
-    """The card's completeness flag and missing sections, as the cards package writes them.
+    """The card's completeness flag and missing sections.
 
-    Reads ``completeness.ready_for_review`` / ``completeness.complete`` /
-    ``ready_for_review`` / ``complete`` (the first present); missing sections from
-    ``completeness.missing``. ``None`` when the card carries no flag.
+    :mod:`cin_ml.cards` writes ``status`` (``ready_for_review`` | ``draft``) and ``gaps``
+    (``section`` of each); also read: ``completeness.ready_for_review`` /
+    ``completeness.complete`` with ``completeness.missing``. ``None`` when there is no flag.
     """
+    if card.get("status") in ("ready_for_review", "draft"):
+        gaps = tuple(str(g.get("section", g.get("code", "?"))) if isinstance(g, Mapping)
+                     else str(g) for g in card.get("gaps", []) or [])
+        return card["status"] == "ready_for_review" and not gaps, gaps
     comp = card.get("completeness")
     missing: tuple[str, ...] = ()
     if isinstance(comp, Mapping):
@@ -96,6 +100,18 @@ def card_readiness(card: Mapping[str, Any]) -> tuple[bool | None, tuple[str, ...
         if isinstance(card.get(key), bool):
             return card[key], missing
     return None, missing
+
+
+def card_content_sha256(raw: bytes) -> str:
+    """The card's hash recomputed from ``card.json``: :func:`cin_ml.cards.card_sha256`
+    (canonical JSON without the ``review`` section) for a valid card, else the SHA-256 of
+    the bytes. Equals ``card/card.sha256`` unless the card was edited."""
+    try:
+        from cin_ml.cards import card_sha256, load_card
+
+        return card_sha256(load_card(raw))
+    except Exception:
+        return hashlib.sha256(raw).hexdigest()
 
 
 def derive_datasets(features: tuple[str, ...]) -> tuple[str, ...]:
@@ -178,7 +194,7 @@ def read_evidence(client, run_id: str) -> RunEvidence:
         author=(tags.get("cin.author") or tags.get("mlflow.user") or None),
         model_uri=model_uri, card_ready=ready, card_missing=missing,
         card_sha256=declared,
-        card_file_sha256=hashlib.sha256(card_raw).hexdigest() if card_raw else None,
+        card_content_sha256=card_content_sha256(card_raw) if card_raw else None,
         fairness_verdicts=(fair or {}).get("verdicts") if fair is not None else None,
         metrics=dict(run.data.metrics), params=dict(run.data.params), features=features,
         feature_policy=policy, data_digests=digests, consent_scope=scope,

@@ -80,14 +80,16 @@ def _approval(tags, review, today) -> GateResult:
 
 
 def _card(tags, review, ev: RunEvidence) -> GateResult:
-    if ev.card_sha256 is None or ev.card_file_sha256 is None:
+    if ev.card_sha256 is None or ev.card_content_sha256 is None:
         return GateResult("card", False, f"run {ev.run_id} has no card/card.json and "
                                          f"card/card.sha256 any more")
     problems = []
     if tags.get("cin.card.sha256") != ev.card_sha256:
         problems.append(f"card hash {ev.card_sha256[:12]} differs from the registered "
                         f"{(tags.get('cin.card.sha256') or '?')[:12]}")
-    if tags.get("cin.card.file_sha256") != ev.card_file_sha256:
+    if ev.card_content_sha256 != ev.card_sha256:
+        problems.append("card/card.json does not match card/card.sha256 (edited)")
+    if tags.get("cin.card.content_sha256") != ev.card_content_sha256:
         problems.append("card/card.json was modified after registration")
     if review is not None and review.get("card_sha256") not in (None, ev.card_sha256):
         problems.append(f"card hash at review {review['card_sha256'][:12]} differs from the "

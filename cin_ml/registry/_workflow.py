@@ -30,9 +30,12 @@ def register(ctx: Ctx, run_id: str, author: str | None = None,
     problems = []
     if ev.status != "FINISHED":
         problems.append(f"run {run_id} is {ev.status}, not FINISHED")
-    if ev.card_sha256 is None or ev.card_file_sha256 is None:
+    if ev.card_sha256 is None or ev.card_content_sha256 is None:
         problems.append(f"run {run_id} has no model card (card/card.json + card/card.sha256):"
                         f" run `cin-ml card --run {run_id}`")
+    elif ev.card_content_sha256 != ev.card_sha256:
+        problems.append(f"the card of run {run_id} does not match its card/card.sha256 "
+                        f"(edited after it was built)")
     elif ev.card_ready is not True:
         miss = f" (missing: {', '.join(ev.card_missing)})" if ev.card_missing else ""
         problems.append(f"the card of run {run_id} is not complete{miss}")
@@ -48,7 +51,8 @@ def register(ctx: Ctx, run_id: str, author: str | None = None,
             ctx.refuse(exp_id, "register", model, None, by, problems)
         vtags = {"cin.run_id": run_id, "cin.task": ev.task, "cin.author": who,
                  "cin.registered_by": by, "cin.review.state": "pending",
-                 "cin.card.sha256": ev.card_sha256, "cin.card.file_sha256": ev.card_file_sha256,
+                 "cin.card.sha256": ev.card_sha256,
+                 "cin.card.content_sha256": ev.card_content_sha256,
                  "cin.data.digests": canonical(dict(ev.data_digests)),
                  "cin.fairness.verdicts": canonical(dict(ev.fairness_verdicts or {})),
                  "cin.fairness.worst": ev.fairness_worst,
@@ -120,7 +124,7 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
                             f"verdict of this version ({', '.join(fails) or 'none'})")
         ev = read_evidence(client, tags.get("cin.run_id", ""))
         if ev.card_sha256 != tags.get("cin.card.sha256") or \
-                ev.card_file_sha256 != tags.get("cin.card.file_sha256"):
+                ev.card_content_sha256 != tags.get("cin.card.content_sha256"):
             problems.append("tampered card: the run's card changed since registration")
         if problems:
             ctx.refuse(exp_id, "review", model, v, who, problems)

@@ -1,0 +1,97 @@
+"""The CLI: one-line refusals with exit code 1, gate lists, history --verify, check."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cin_ml.cli import app
+
+from ._runs import make_run
+
+GOV = """
+[governance]
+purpose = "student_success_prediction"
+[people]
+committee = ["a.tremblay", "m.gagnon"]
+operators = ["ops.bouchard"]
+[floors]
+min = { test_auc = 0.7 }
+beat = { test_auc = "indicator_auc" }
+[compare]
+n_boot = 50
+"""
+CONSENT = """
+[[agreements]]
+id = "c1"
+css_id = "CSS001"
+dataset = "{ds}"
+purpose = "student_success_prediction"
+data = ["marks"]
+retention_end = 2030-01-01
+signatory = "DG"
+signed = 2024-01-01
+"""
+
+
+@pytest.fixture()
+def cli(gov_store, tmp_path, monkeypatch):
+    cfg = tmp_path / "configs"
+    cfg.mkdir()
+    (cfg / "governance.toml").write_text(GOV)
+    (cfg / "consent.toml").write_text(CONSENT.format(ds="academic")
+                                      + CONSENT.format(ds="absences").replace('"c1"', '"c2"'))
+    monkeypatch.setenv("CIN_ML_CONFIG_DIR", str(cfg))
+    runner = CliRunner()
+
+    def call(*args):
+        return runner.invoke(app, list(args))
+
+    return call
+
+
+def test_cli_workflow(cli):
+    rid = make_run()
+    r = cli("register", "--run", rid)
+    assert r.exit_code == 0, r.output
+    assert "cin-ecriture-4e v1" in r.output
+    r = cli("review", "--model", "cin-ecriture-4e", "--version", "1", "--approve",
+            "--reviewer", "ds.lavoie")
+    assert r.exit_code == 1 and "not a member of the ethics committee" in r.output
+    assert "Traceback" not in r.output
+    r = cli("promote", "--model", "cin-ecriture-4e", "--version", "1",
+            "--operator", "ops.bouchard")
+    assert r.exit_code == 1 and "refused" in r.output and "approval:" in r.output
+    assert cli("review", "--model", "cin-ecriture-4e", "--version", "1", "--approve",
+               "--reviewer", "m.gagnon", "--comment", "ok").exit_code == 0
+    r = cli("promote", "--model", "cin-ecriture-4e", "--version", "1",
+            "--operator", "ops.bouchard", "--why", "first")
+    assert r.exit_code == 0, r.output
+    assert "cin-ecriture-4e@champion → v1" in r.output
+    r = cli("promote", "--model", "cin-ecriture-4e", "--version", "7",
+            "--operator", "ops.bouchard")
+    assert r.exit_code == 1 and "has no version 7" in r.output
+    r = cli("history", "--model", "cin-ecriture-4e", "--verify")
+    assert r.exit_code == 0 and "history verified" in r.output and "promote" in r.output
+    r = cli("governance", "check", "--on", "2026-01-01")
+    assert r.exit_code == 0 and "nothing to do" in r.output
+    r = cli("governance", "check", "--on", "2030-01-02")
+    assert r.exit_code == 0 and "consent" in r.output and "withdrawn" in r.output
+
+
+def test_cli_history_verify_fails_on_tampering(cli):
+    from mlflow import MlflowClient
+
+    rid = make_run()
+    assert cli("register", "--run", rid).exit_code == 0
+    c = MlflowClient()
+    exp = c.get_experiment_by_name("cin-governance")
+    run = c.search_runs([exp.experiment_id], "tags.`cin.event.type` = 'register'")[0]
+    body = json.loads(run.data.tags["cin.event.json"])
+    body["details"]["author"] = "someone.else"
+    c.set_tag(run.info.run_id, "cin.event.json", json.dumps(body))
+    r = cli("history", "--verify")
+    assert r.exit_code == 1 and "history verification failed" in r.output
+    assert "event #2" in r.output
