@@ -416,14 +416,15 @@ def card(
                      virtual_report=virtual_report, progress=_progress)
         state = ("[bold green]ready for review[/]" if s["status"] == "ready_for_review"
                  else "[bold yellow]draft[/]")
-        console.print(f"Model card · {s['task']} · run {s['run_id']}: {state}")
+        console.print(f"Model card · {s['task']} · run {s['run_id']}: {state}", soft_wrap=True)
         for g in s["gaps"]:
             console.print(f"  [yellow]missing[/] {g}", soft_wrap=True)
         for r in s["risks"]:
             console.print(f"  [red]risk[/] {r}", soft_wrap=True)
         console.print(f"fairness (worst verdict): {s['fairness']}")
-        console.print(f"SHA-256 {s['sha256']}")
-        console.print(f"HTML {s['html']}\nMarkdown {s['markdown']}\nJSON {s['json']}")
+        console.print(f"SHA-256 {s['sha256']}", soft_wrap=True)
+        console.print(f"HTML {s['html']}\nMarkdown {s['markdown']}\nJSON {s['json']}",
+                      soft_wrap=True)
         if s["logged"]:
             console.print(f"{len(s['logged'])} files logged under card/ in the run")
 

@@ -1,0 +1,95 @@
+"""End to end on a tracked run: simulate -> de-identify -> train -> card (draft: audit and
+explanations missing) -> audit -> explain -> card (ready), logged to the run; the CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore::cin_ml.errors.SmallGroupWarning",
+                                         "ignore::UserWarning")]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def run(tmp_path, mlflow_store, monkeypatch):
+    from cin_ml.pipeline import run_deidentify, run_simulate, run_train
+
+    monkeypatch.chdir(tmp_path)
+    cfg = (REPO / "configs" / "models.toml").read_text(encoding="utf-8")
+    cfg = re.sub(r"(?m)^n_folds = \d+", "n_folds = 0", cfg)
+    cfg = re.sub(r"(?m)^n_boot = \d+", "n_boot = 60", cfg)
+    cfg = re.sub(r"(?m)^num_threads = \d+", "num_threads = 1", cfg)
+    (tmp_path / "models.toml").write_text(cfg, encoding="utf-8")
+    run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=4000, seed=5)
+    run_deidentify(tmp_path / "src", tmp_path / "deid", truth=tmp_path / "truth",
+                   truth_out=tmp_path / "deid_truth", demo_key=True)
+    s = run_train(tmp_path / "deid", "ecriture_4e", truth=tmp_path / "deid_truth",
+                  models_config=tmp_path / "models.toml")
+    return s["run_id"], tmp_path
+
+
+def test_card_from_a_real_run(run):
+    from typer.testing import CliRunner
+
+    from cin_ml.cards import load_card
+    from cin_ml.cli import app
+    from cin_ml.pipeline import run_audit, run_card, run_explain
+    from cin_ml.tracking import list_artifacts, load_artifact
+
+    run_id, tmp = run
+    draft = run_card(run_id)
+    assert draft["status"] == "draft"
+    assert any("audit" in g for g in draft["gaps"]) and any("xplication" in g
+                                                            for g in draft["gaps"])
+    cli = CliRunner()
+    refused = cli.invoke(app, ["card", "--run", run_id, "--ready"])
+    assert refused.exit_code == 1
+    assert "not ready for review" in refused.output and "Traceback" not in refused.output
+
+    run_audit(run_id, n_boot=60)
+    run_explain(run_id)
+    s = run_card(run_id, lang="en")
+    assert s["status"] == "ready_for_review", s["gaps"]
+    assert s["sha256"] != draft["sha256"]
+    local = Path(s["html"]).parent.resolve()
+    assert local == (tmp / "reports" / "cards" / run_id).resolve()
+    names = {"card.json", "card.sha256", "card.fr.md", "card.en.md", "card.fr.html",
+             "card.en.html"}
+    assert {p.name for p in local.iterdir()} == names
+    arts = set(list_artifacts(run_id, "card"))
+    assert arts == {f"card/{n}" for n in names}
+    logged = load_card(Path(local, "card.json").read_text(encoding="utf-8"))
+    from cin_ml.cards import ModelCard
+
+    assert ModelCard.model_validate(load_artifact(run_id, "card/card.json")) == logged
+    assert load_artifact(run_id, "card/card.sha256").strip() == s["sha256"]
+    assert logged.metrics.oracle_available and logged.provenance.origin == "simulated"
+    assert logged.fairness.status == "available" and logged.explanations.drivers
+    assert logged.model_details.run_id == run_id
+
+    # same run -> same hash and the same bytes
+    html_before = Path(s["html"]).read_bytes()
+    again = run_card(run_id, lang="en", log=False)
+    assert again["sha256"] == s["sha256"]
+    assert Path(again["html"]).read_bytes() == html_before
+
+    # no pseudonym of a test student and no direct identifier of the source in any output
+    preds = load_artifact(run_id, "evaluation/test_predictions.parquet")
+    src = pd.read_parquet(tmp / "src" / "students.parquet")
+    blob = "\n".join(p.read_text(encoding="utf-8") for p in local.iterdir())
+    tokens = set(re.findall(r"[\w-]+", blob))
+    assert not (set(preds["student_id"].astype(str)) & tokens)
+    assert not (set(src["student_id"].astype(str)) & tokens)
+    assert not (set(src["code_permanent"].astype(str)) & tokens)
+    full_names = set(src["first_name"] + " " + src["last_name"])
+    assert not [n for n in full_names if n in blob]
+
+    out = cli.invoke(app, ["card", "--run", run_id, "--lang", "fr"])
+    assert out.exit_code == 0, out.output
+    assert s["sha256"] in out.output and "ready for review" in out.output, out.output
