@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -129,12 +130,15 @@ def format_value(info: FeatureInfo, value: float | None, lang: str, *,
     return _num(v, lang, 2)
 
 
-def _sentence(info: FeatureInfo, value, reference, direction: str, lang: str,
+_VALUE = "\x00value\x00"  # stands for the student's value while a sentence is cached
+
+
+@lru_cache(maxsize=4096)
+def _skeleton(info: FeatureInfo, reference: float | None, direction: str, lang: str,
               sensitive: bool, approved: bool) -> str:
     module = text_template(f"reasons.{lang}.j2").module
     ctx = {"kind": info.kind, "competency": info.competency, "grade": info.grade,
-           "stat": info.stat, "detail": info.detail, "label": info.name,
-           "value": format_value(info, value, lang),
+           "stat": info.stat, "detail": info.detail, "label": info.name, "value": _VALUE,
            "reference": (None if reference is None else
                          format_value(info, reference, lang, reference=True)),
            "direction": direction, "approved_sensitive": sensitive and approved}
@@ -144,7 +148,15 @@ def _sentence(info: FeatureInfo, value, reference, direction: str, lang: str,
         macro = module.autre
     else:
         macro = getattr(module, info.family)
-    return _WS.sub(" ", str(macro(ctx))).strip()  # keeps no-break spaces (58 %)
+    return _WS.sub(" ", str(macro(ctx))).strip()  # keeps no-break spaces (58\u00a0%)
+
+
+def _sentence(info: FeatureInfo, value, reference, direction: str, lang: str,
+              sensitive: bool, approved: bool) -> str:
+    """Sentence of one reason: the family template rendered once per feature, reference and
+    direction (cached), with the student's formatted value put in its place."""
+    skeleton = _skeleton(info, reference, direction, lang, sensitive, approved)
+    return skeleton.replace(_VALUE, format_value(info, value, lang))
 
 
 def reference_values(X: pd.DataFrame) -> dict[str, float | None]:
@@ -190,27 +202,27 @@ def explain_students(contribs: Contributions, X: pd.DataFrame, student_ids: Sequ
         Optional calibrated score and flag per student, carried into the record.
     """
     sens, ok = set(sensitive), set(approved_sensitive)
-    infos = {f: describe_feature(f, families.get(f)) for f in contribs.features}
+    feats = contribs.features
+    infos = [describe_feature(f, families.get(f)) for f in feats]
+    ids = list(student_ids)
+    values = X.loc[ids, list(feats)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
     out = []
-    for sid in student_ids:
+    for k, sid in enumerate(ids):
         i = contribs.row(sid)
         phi = contribs.values[i]
-        xrow = X.loc[sid]
 
-        def make(j: int, _xrow=xrow, _phi=phi) -> Reason:
-            f = contribs.features[j]
-            info = infos[f]
-            raw = pd.to_numeric(pd.Series([_xrow[f]]), errors="coerce").iloc[0]
-            value = None if pd.isna(raw) else float(raw)
-            direction = "increases" if _phi[j] > 0 else "decreases"
+        def make(j: int, _k=k, _phi=phi) -> Reason:
+            f, info = feats[j], infos[j]
+            value = None if np.isnan(values[_k, j]) else float(values[_k, j])
+            up = _phi[j] > 0
+            direction = "increases" if up else "decreases"
             s, a = f in sens, f in ok
-            named = not s or a
-            code = (f"{info.family.upper()}:{f}:{'+' if _phi[j] > 0 else '-'}" if named
-                    else f"PROTECTED:{'+' if _phi[j] > 0 else '-'}")
-            texts = [_sentence(info, value, reference.get(f), direction, lang, s, a)
-                     for lang in LANGS]
-            return Reason(code, f, info.family, value, reference.get(f), float(_phi[j]),
-                          direction, s, a, texts[0], texts[1])
+            code = (f"{info.family.upper()}:{f}:{'+' if up else '-'}" if not s or a
+                    else f"PROTECTED:{'+' if up else '-'}")
+            ref = reference.get(f)
+            return Reason(code, f, info.family, value, ref, float(_phi[j]), direction, s, a,
+                          *(_sentence(info, value, ref, direction, lang, s, a)
+                            for lang in LANGS))
 
         order = np.argsort(-phi, kind="stable")
         up = [make(j) for j in order[:top_k] if phi[j] > min_abs_contribution]
