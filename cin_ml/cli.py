@@ -249,6 +249,9 @@ def train(
     features_config: Annotated[Path | None, typer.Option(help="features.toml to use.")]
     = None,
     models_config: Annotated[Path | None, typer.Option(help="models.toml to use.")] = None,
+    agreements: Annotated[Path | None, typer.Option(
+        help="Data-use agreements (default: <data>/agreements.parquet, else "
+        "configs/consent.toml).")] = None,
 ) -> None:
     """Train a LightGBM risk model for TASK, evaluate it and log it to MLflow."""
 
@@ -257,6 +260,7 @@ def train(
 
         s = run_train(data, task, truth, features_config=features_config,
                       models_config=models_config, tracking_uri=tracking_uri,
+                      agreements=agreements,
                       progress=_progress)
         _print_train_summary(s)
 
@@ -648,6 +652,47 @@ def governance_check(
 
 
 # ----------------------------------------------------------------------------- access
+
+
+@app.command()
+def predict(
+    model: Annotated[str, typer.Option(help="Registered model and alias, NAME@champion.")],
+    data: Annotated[Path, typer.Option(help="Extract folder to score.")],
+    role: Annotated[str, typer.Option(help="school, css or ministry.")],
+    scope: Annotated[str, typer.Option(
+        help="School id (school), CSS id (css), or 'network' / a CSS id (ministry).")],
+    out: Annotated[Path, typer.Option(help="Reports folder (writes <out>/predict/...).")]
+    = Path("reports"),
+    agreements: Annotated[Path | None, typer.Option(
+        help="Data-use agreements (consent TOML, agreements.parquet or its folder); default: "
+        "<data>/agreements.parquet, else configs/consent.toml.")] = None,
+    lang: Annotated[str | None, typer.Option(help="fr or en (default: the role's).")] = None,
+    config: Annotated[Path | None, typer.Option(help="access.toml to use.")] = None,
+    tracking_uri: Annotated[str | None, typer.Option(help="MLflow store.")] = None,
+) -> None:
+    """Score an extract with a promoted model for one role: a school's nominative list, a
+    CSS's aggregates, or the ministry's de-identified aggregates of consenting CSS."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_predict
+
+        s = run_predict(model, data, role, scope, out=out, agreements=agreements, lang=lang,
+                        config=config, tracking_uri=tracking_uri, progress=_progress)
+        c = s["cohort"]
+        console.print(f"{s['model']['name']} v{s['model']['version']} · {s['role']} {s['scope']}"
+                      f": {c['n_students']:,} students scored, {c['n_flagged']:,} at or above "
+                      f"the threshold ({c['threshold']:.3f})")
+        if s.get("suppression"):
+            sup = s["suppression"]
+            console.print(f"cells below {sup['min_cell_size']} hidden: {sup['n_primary']:,} "
+                          f"primary, {sup['n_complementary']:,} complementary")
+        if s["role"] == "ministry":
+            excl = s["consent"]["excluded"]
+            console.print(f"CSS included: {', '.join(s['css_included'])}; excluded (no valid "
+                          f"agreement): {', '.join(excl) if excl else 'none'}")
+        console.print(f"report: {s['html']}")
+
+    _run(go)
 # ----------------------------------------------------------------------------- external
 # ----------------------------------------------------------------------------- demo
 

@@ -16,6 +16,7 @@ Public API used by the other steps::
 
 from cin_ml.tracking._artifacts import list_artifacts, load_artifact, log_artifacts
 from cin_ml.tracking._runs import RunBundle, load_run_bundle, log_training
+from cin_ml.tracking._serving import ServedModel, resolve_served_model
 from cin_ml.tracking._store import (
     Store,
     experiment_name,
@@ -27,6 +28,7 @@ from cin_ml.tracking._virtual_css import log_virtual_css_report  # virtual-css (
 
 __all__ = [
     "RunBundle",
+    "ServedModel",
     "Store",
     "experiment_name",
     "git_commit",
@@ -36,6 +38,7 @@ __all__ = [
     "log_artifacts",
     "log_training",
     "log_virtual_css_report",
+    "resolve_served_model",
     "resolve_store",
     "training_run",
 ]

@@ -1,0 +1,71 @@
+"""Scoring by role: what a school principal, a CSS direction and the ministry may see.
+
+::
+
+    settings = load_access_settings()                       # configs/access.toml
+    cohort = score_cohort(bundle, tables, settings.bands)   # students due now, scored
+    r = school_report(cohort, tables, "001001", settings.bands, explanations=...)
+    r = css_report(cohort, tables, "CSS001", settings.bands, min_cell_size=5)
+    r = ministry_report(cohort, tables, consenting, excluded, settings.bands,
+                        min_cell_size=10)
+    html = render_report(r)                                 # self-contained page
+
+Aggregates use primary + complementary cell suppression (:func:`suppress`);
+:func:`recover_by_subtraction` is the attack that checks it and :func:`scan_frames` the last
+guard against identifiers. Pure: no mlflow, no file I/O (``pipeline.run_predict`` wires it).
+"""
+
+from cin_ml.access._html import render_report
+from cin_ml.access._reports import (
+    RoleReport,
+    css_report,
+    ministry_report,
+    results_records,
+    school_report,
+)
+from cin_ml.access._scan import identifier_columns, identifier_values, scan_frames, scan_text
+from cin_ml.access._score import (
+    GROUPS,
+    RISK_BANDS,
+    ScoredCohort,
+    explain_scored,
+    risk_band,
+    score_cohort,
+)
+from cin_ml.access._settings import ROLES, AccessSettings, load_access_settings
+from cin_ml.access._suppress import (
+    TOTAL,
+    Cube,
+    Suppression,
+    build_cube,
+    recover_by_subtraction,
+    suppress,
+)
+
+__all__ = [
+    "GROUPS",
+    "RISK_BANDS",
+    "ROLES",
+    "TOTAL",
+    "AccessSettings",
+    "Cube",
+    "RoleReport",
+    "ScoredCohort",
+    "Suppression",
+    "build_cube",
+    "css_report",
+    "explain_scored",
+    "identifier_columns",
+    "identifier_values",
+    "load_access_settings",
+    "ministry_report",
+    "recover_by_subtraction",
+    "render_report",
+    "results_records",
+    "risk_band",
+    "school_report",
+    "scan_frames",
+    "scan_text",
+    "score_cohort",
+    "suppress",
+]

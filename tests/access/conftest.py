@@ -1,0 +1,77 @@
+"""A simulated 3-CSS network (source form, with names and agreements), a model trained on
+the partner CSS's de-identified data and registered as ``cin-ecriture-4e@champion``."""
+
+from __future__ import annotations
+
+import pytest
+
+MODEL = "cin-ecriture-4e"
+
+
+def _fast_models_config(folder):
+    from cin_ml.config import config_path
+
+    text = config_path("models").read_text(encoding="utf-8")
+    text = text.replace("n_folds = 3", "n_folds = 0").replace("n_boot = 200", "n_boot = 20")
+    p = folder / "models.toml"
+    p.write_text(text.replace("num_threads = 0", "num_threads = 1"), encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="session")
+def network(tmp_path_factory):
+    """Source extract of 3 CSS (CSS002/CSS003 lack some agreements) and its tables."""
+    from cin_ml.extract import read_extract
+    from cin_ml.virtual_css import SimulationConfig, simulate, write_simulation
+
+    root = tmp_path_factory.mktemp("network")
+    sim = simulate(SimulationConfig(n_css=3, n_students=4500, seed=5))
+    write_simulation(sim, root / "source", root / "truth")
+    return {"root": root, "source": root / "source", "sim": sim,
+            "tables": read_extract(root / "source")}
+
+
+def deidentified(tables: dict, css_ids=None) -> dict:
+    """Direct identifiers dropped (student_id kept: already a pseudonym-shaped key)."""
+    from cin_ml.schema import TABLES, Role
+
+    out = {}
+    keep = None
+    if css_ids is not None:
+        st = tables["students"]
+        keep = set(st.loc[st["css_id"].isin(css_ids), "student_id"])
+    for name, df in tables.items():
+        drop = [c.name for c in TABLES[name].columns
+                if c.role == Role.DIRECT_IDENTIFIER and not c.pseudonymize and c.name in df]
+        df = df.drop(columns=drop)
+        if keep is not None and "student_id" in df:
+            df = df.loc[df["student_id"].isin(keep)]
+        if css_ids is not None and "css_id" in df and name != "students":
+            df = df.loc[df["css_id"].isin(css_ids)]
+        out[name] = df
+    return out
+
+
+@pytest.fixture(scope="session")
+def served(network, tmp_path_factory):
+    """Train on CSS001 (de-identified), register, alias @champion and @challenger."""
+    import mlflow
+
+    from cin_ml.extract import write_extract
+    from cin_ml.pipeline import run_train
+    from cin_ml.virtual_css._agreements import carry_agreements
+
+    root = tmp_path_factory.mktemp("served")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    deid = root / "css001"
+    write_extract(deidentified(network["sim"].tables, ["CSS001"]), deid)
+    carry_agreements(network["source"], deid)
+    s = run_train(deid, "ecriture_4e", models_config=_fast_models_config(root),
+                  tracking_uri=uri)
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model(MODEL)
+    mv = client.create_model_version(MODEL, f"runs:/{s['run_id']}/model", run_id=s["run_id"])
+    client.set_registered_model_alias(MODEL, "champion", mv.version)
+    client.set_registered_model_alias(MODEL, "challenger", mv.version)
+    return {"uri": uri, "train": s, "deid": deid, "root": root, "client": client,
+           "version": mv.version, "models_config": _fast_models_config(root)}
