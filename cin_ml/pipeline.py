@@ -578,7 +578,8 @@ def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *
     report, problem, digests = _virtual_report(bundle.tags, virtual_report)
     evidence = CardEvidence(
         run={"run_id": bundle.run_id, "task": bundle.task, "experiment_id": bundle.experiment_id,
-             "status": bundle.status, "tags": bundle.tags, "model_uri": bundle.model_uri},
+             "status": bundle.status, "tags": bundle.tags, "model_uri": bundle.model_uri,
+             "consent": optional("consent/scope.json")},
         model_meta=bundle.model_meta, evaluation=bundle.evaluation,
         feature_policy=bundle.feature_policy, fairness=optional("fairness/audit.json"),
         mitigation=optional("fairness/mitigation.json"), explain=optional("explain/global.json"),

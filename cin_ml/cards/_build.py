@@ -98,6 +98,14 @@ def _provenance(ev: CardEvidence, s: CardSections, has_truth: bool) -> Provenanc
         basis = Text(fr=f"déclarée par l'auteur de la fiche ({origin}), non vérifiée par la run",
                      en=f"declared by the card's author ({origin}), not verified by the run")
     agreements = tuple(a.record() for a in s.provenance.agreements)
+    if not agreements:  # [access] the agreements training relied on (consent/scope.json)
+        from cin_ml.cards._schema import Agreement
+
+        agreements = tuple(
+            Agreement(agreement_id=r["id"], css_id=r["css_id"], dataset=r["dataset"],
+                      purpose=r.get("purpose", ""), valid_until=r.get("retention_end", ""),
+                      signatory=r.get("signatory", ""))
+            for r in (ev.run.get("consent") or {}).get("agreement_records", ()))
     if agreements:
         status, note = "available", Text()
     elif origin == "simulated":

@@ -216,3 +216,20 @@ def test_cli_prints_one_line_errors_and_exits_1(network, served, tmp_path):
                                  "--tracking-uri", served["uri"], "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "predict" / "css-CSS001" / "report.html").is_file()
+
+
+def test_card_lists_the_agreements_training_relied_on(served, tmp_path):
+    from cin_ml.pipeline import run_card
+
+    run_id = served["train"]["run_id"]
+    s = run_card(run_id, out=tmp_path, tracking_uri=served["uri"], log=False)
+    card = json.loads((tmp_path / run_id / "card.json").read_text(encoding="utf-8"))
+    prov = card["provenance"]
+    assert prov["agreements_status"] == "available"
+    assert sorted(a["agreement_id"] for a in prov["agreements"]) == sorted(
+        served["train"]["agreements"])
+    assert {a["css_id"] for a in prov["agreements"]} == {"CSS001"}
+    assert all(a["valid_until"] for a in prov["agreements"])
+    assert served["train"]["agreements"][0] in (tmp_path / run_id / "card.fr.md").read_text(
+        encoding="utf-8")
+    assert s["run_id"] == run_id
