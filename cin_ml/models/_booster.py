@@ -4,10 +4,22 @@ pyfunc that wraps it, return calibrated probabilities)."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
 from cin_ml.models._metrics import auc
+
+
+def _lgb():
+    """Import lightgbm with OpenMP threads that sleep instead of spinning when they wait
+    (DESIGN section 7: spinning threads collapse on a shared 2-core box). Only effective if
+    this is the first import of lightgbm in the process; ``OMP_WAIT_POLICY`` wins if set."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import lightgbm
+
+    return lightgbm
 
 
 def category_maps(X: pd.DataFrame) -> dict[str, list[str]]:
@@ -33,8 +45,7 @@ def fit_booster(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.n
                 categorical: list[str]):
     """Train with early stopping on ``(X_val, y_val)``; return the booster cut at the best
     iteration."""
-    import lightgbm as lgb
-
+    lgb = _lgb()
     cat = categorical or "auto"
     dtrain = lgb.Dataset(X, label=y, categorical_feature=cat, free_raw_data=True)
     dval = lgb.Dataset(X_val, label=y_val, reference=dtrain, categorical_feature=cat)
@@ -94,8 +105,7 @@ def fit_platt(margin: np.ndarray, y: np.ndarray, ridge: float = 1e-6,
 def fold_platt(booster, a: float, b: float):
     """A copy of ``booster`` whose raw score is ``a * raw + b`` (leaves scaled by ``a``;
     ``b`` added to every leaf of the first tree)."""
-    import lightgbm as lgb
-
+    lgb = _lgb()
     out = lgb.Booster(model_str=booster.model_to_string())
     info = out.dump_model()["tree_info"]
     for i, tree in enumerate(info):
