@@ -694,6 +694,58 @@ def predict(
 
     _run(go)
 # ----------------------------------------------------------------------------- external
+
+
+@app.command("run")
+def run_spec_cmd(
+    spec: Annotated[Path, typer.Option("--spec", help="Dataset spec (TOML), e.g. "
+                                       "specs/uci-por-B.toml.")],
+    policy: Annotated[Path | None, typer.Option(
+        help="Fairness policy TOML (default configs/fairness.toml; attributes come from the "
+        "spec).")] = None,
+    repeats: Annotated[int | None, typer.Option(
+        help="Override [validation] n_repeats (e.g. 1 for a quick check).")] = None,
+    folds: Annotated[int | None, typer.Option(
+        help="Override [validation] n_splits.")] = None,
+    explain: Annotated[bool, typer.Option(help="Compute explanations.")] = True,
+    card: Annotated[bool, typer.Option(help="Write the model card ([card] sections).")]
+    = True,
+) -> None:
+    """Run a dataset spec: validate, cross-validate, train, audit, explain, card (MLflow)."""
+
+    def go() -> None:
+        from rich.table import Table
+
+        from cin_ml.pipeline import run_spec
+
+        s = run_spec(spec, policy_path=policy, explain=explain, card=card,
+                     n_repeats=repeats, n_splits=folds, progress=_progress)
+        cv, d = s["cross_validation"], s["dataset"]
+        p = cv["protocol"]
+        how = (f"{p['n_repeats']} × {p['n_splits']}-fold" if p["n_splits"]
+               else f"hold-out {p['test_size']:.0%}")
+        t = Table(title=f"{s['spec']} · {d['n_labelled']} rows, {d['n_events']} events "
+                  f"({d['event']}) · {how} · threshold {cv['threshold']}")
+        for col in ("predictor", "accuracy", f"{round(100 * cv['accuracy']['model']['level'])}"
+                    "% CI"):
+            t.add_column(col, justify="left" if col == "predictor" else "right")
+        for name, a in cv["accuracy"].items():
+            if a is None:
+                continue
+            label = {"model": "LightGBM", "naive": f"naive rule ({d['naive_rule']})",
+                     "majority": "majority class"}[name]
+            ci = "—" if a["low"] is None else f"{a['low']:.4f} – {a['high']:.4f}"
+            t.add_row(label, f"{a['mean']:.4f}", ci)
+        console.print(t)
+        console.print(f"AUC {cv['auc']['mean']:.3f}; fairness worst verdict: "
+                      f"[bold]{s['audit']['worst_verdict']}[/]")
+        c = s["card"]
+        console.print(f"card: {c['skipped']}" if "skipped" in c else
+                      f"card ({c['status']}): {c['html']}")
+        console.print(f"run {s['run_id']} in experiment {s['experiment']} "
+                      f"({s['tracking_uri']})")
+
+    _run(go)
 # ----------------------------------------------------------------------------- demo
 
 

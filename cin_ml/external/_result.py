@@ -103,5 +103,9 @@ def _rounded(d: dict) -> dict:
 
 
 def model_datasets(ds: Dataset) -> dict[str, pd.DataFrame]:
-    """The frames logged as MLflow dataset inputs (features + label)."""
-    return {"train": ds.X.assign(label=ds.y.astype("float64"))}
+    """The frames logged as MLflow dataset inputs (features + label; numbers as float64,
+    as the model sees them)."""
+    X = ds.X.copy()
+    for c in X.columns:
+        X[c] = X[c].astype("float64") if X[c].dtype != "string" else X[c].astype(object)
+    return {"train": X.assign(label=ds.y.astype("float64"))}

@@ -51,8 +51,6 @@ def _check(node: ast.AST, text: str, names: dict[str, str], cols: list[str]) -> 
         for op in node.ops:
             if type(op) not in _OPS:
                 raise ConfigError(f"rule {text!r}: operator {type(op).__name__} not allowed")
-        if not any(isinstance(t, ast.Name) for t in terms):
-            raise ConfigError(f"rule {text!r}: a comparison must name a column")
         for t in terms:
             if isinstance(t, ast.Name):
                 col = names.get(t.id, t.id)
@@ -60,6 +58,8 @@ def _check(node: ast.AST, text: str, names: dict[str, str], cols: list[str]) -> 
                     cols.append(col)
             else:
                 _literal(t, text)
+        if not any(isinstance(t, ast.Name) for t in terms):
+            raise ConfigError(f"rule {text!r}: a comparison must name a column")
     elif isinstance(node, ast.Name):
         raise ConfigError(f"rule {text!r}: column {names.get(node.id, node.id)!r} must be "
                           f"compared with a value (e.g. {node.id} == 1)")
@@ -178,6 +178,7 @@ def parse_rule(text: str, where: str = "rule") -> Rule:
     """
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f"{where}: a rule must be a non-empty string")
+    text = text.strip()
     names: dict[str, str] = {}
 
     def sub(m: re.Match) -> str:

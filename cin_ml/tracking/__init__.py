@@ -14,7 +14,7 @@ Public API used by the other steps::
     log_artifacts(run_id, {"fairness/audit.json": {...}, "fairness/fnr.png": fig})
 """
 
-from cin_ml.tracking._artifacts import list_artifacts, load_artifact, log_artifacts
+from cin_ml.tracking._artifacts import list_artifacts, load_artifact, log_artifacts, log_metrics
 from cin_ml.tracking._runs import RunBundle, load_run_bundle, log_training
 from cin_ml.tracking._serving import ServedModel, resolve_served_model
 from cin_ml.tracking._store import (
@@ -36,6 +36,7 @@ __all__ = [
     "load_artifact",
     "load_run_bundle",
     "log_artifacts",
+    "log_metrics",
     "log_training",
     "log_virtual_css_report",
     "resolve_served_model",

@@ -87,6 +87,24 @@ def log_artifacts(run_id: str, files: Mapping[str, Any],
     return sorted(files)
 
 
+def log_metrics(run_id: str, metrics: Mapping[str, float],
+                store: Store | str | None = None) -> list[str]:
+    """Log numeric metrics (name -> value) to run ``run_id``; non-finite values are skipped.
+
+    Returns the metric names logged.
+    """
+    import math
+
+    client = _client(as_store(store))
+    _get_run(client, run_id)
+    done = []
+    for name, value in sorted(metrics.items()):
+        if value is not None and math.isfinite(float(value)):
+            client.log_metric(run_id, name, float(value))
+            done.append(name)
+    return done
+
+
 def _get_run(client, run_id: str):
     try:
         return client.get_run(run_id)
