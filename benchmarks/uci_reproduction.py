@@ -7,7 +7,8 @@ mean accuracy with a 95 % Student-t interval across the 20 runs beside the paper
 predictor (NV) and its best model in each cell.
 
 Verdict per cell: ``beats`` (our whole interval is above the paper's best), ``matches`` (the
-paper's best lies inside our interval) or ``below`` (our whole interval is below it).
+paper's best lies inside our interval) or ``below`` (our whole interval is below it); the
+paper's values are rounded to 0.1 point, so each stands for ±0.05.
 
 Usage::
 
@@ -42,9 +43,11 @@ SUBJECT = {"mat": "Math", "por": "Portuguese"}
 
 
 def verdict(low: float, high: float, best: float) -> str:
-    if low > best:
+    """Compare our interval with the paper's value, which is rounded to 0.1 point: it stands
+    for [best - 0.05, best + 0.05)."""
+    if low >= best + 0.05:
         return "beats"
-    if high < best:
+    if high < best - 0.05:
         return "below"
     return "matches"
 
