@@ -112,3 +112,26 @@ def test_reduced_cv_beats_majority_and_tracks_naive(datasets, subject):
     assert len(cv.rounds) == 10
     d = cv.to_dict()
     assert d["accuracy"]["model"]["n_runs"] == 2 and d["n_fits"] == 10
+
+
+def test_holdout_training_result(datasets):
+    """Hold-out: the tracked model is fit on the training part and evaluated on the rest."""
+    from cin_ml.external import training_result
+
+    ds = datasets[("mat", "C")]
+    v = ValidationSection(protocol="holdout", test_size=0.25, seed=3)
+    spec = ds.spec.model_copy(update={"validation": v})
+    ds = type(ds)(**{**ds.__dict__, "spec": spec})
+    cv = cross_validate(ds)
+    assert cv.model.method == "wilson" and len(cv.oof) == 99
+    r = training_result(ds, cv, n_boot=20)
+    assert r.metrics["n_train"] + r.metrics["n_test"] == 395
+    (tr, te), = protocol_splits(v, ds.y)[0]
+    assert set(r.test["student_id"]) == set(ds.ids[te])
+    assert r.split.to_dict()["evaluation"].startswith("hold-out")
+    # the tracked booster is the one that scored the hold-out rows
+    X = r.test_features.set_index("student_id")[list(r.features)]
+    np.testing.assert_allclose(r.booster.predict(X), r.test.set_index("student_id")
+                               .loc[X.index, "score"], rtol=1e-9)
+    assert r.metrics["accuracy"]["model"]["mean"] == pytest.approx(r.metrics["test_accuracy"])
+    assert "naive" not in r.metrics["accuracy"]     # setup C: majority class only
