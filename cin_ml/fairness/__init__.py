@@ -4,10 +4,13 @@ Public names:
 
 - :class:`FairnessPolicy`, :func:`load_policy` — the policy as code (``configs/fairness.toml``).
 - :func:`audit` → :class:`FairnessAudit` — per-group rates with bootstrap intervals,
-  disparities to a reference group, verdicts pass / fail / inconclusive / insufficient_data,
-  absolute FNR ceiling flags; small cells suppressed in every output.
+  disparities to a reference group, verdicts pass / fail / inconclusive / insufficient_data
+  judged in each metric's harm direction (the reference group included; rule in
+  ``cin_ml.fairness._audit``), informational metrics without verdict, absolute FNR ceiling
+  flags; small cells suppressed in every output.
 - :func:`mitigation_experiment` → :class:`MitigationExperiment` — post-processing
-  (Fairlearn ``ThresholdOptimizer``, group-aware thresholds) against the base model.
+  (Fairlearn ``ThresholdOptimizer``, group-aware thresholds) against the base model; an arm
+  the data cannot support is recorded as not computed, with the reason.
 - :func:`plot_disparities`, :func:`plot_group_rates`, :func:`plot_tradeoff` — figures.
 
 The package takes arrays and frames; it imports neither mlflow nor ``cin_ml.explain``.

@@ -1,4 +1,33 @@
-"""``audit``: per-group metrics, disparities with bootstrap intervals, verdicts."""
+"""``audit``: per-group metrics, disparities with bootstrap intervals, verdicts.
+
+How a verdict is reached (policy in ``configs/fairness.toml``):
+
+- Every metric of every group is reported with its interval, and so are the difference and
+  ratio of each group to the reference group of its breakdown (the largest group, unless
+  ``[fairness.reference_groups]`` names one). *Informational* metrics
+  (``informational_metrics``, by default ``selection_rate``) stop there: no verdict.
+- A judged metric has a *harm direction* (``[fairness.harm_direction]``): ``higher`` (a
+  higher FNR, FPR or FDR harms the group), ``lower`` (a lower recall, precision or AUC harms
+  it) or ``two_sided``. Only a disparity in the harm direction can fail: a group that is
+  better off than the reference passes, and its difference and interval are still reported.
+- The reference is judged too. If a group is better off than the reference by more than the
+  tolerance, the *reference* is the worse-off group: its own verdict is then ``fail`` (or
+  ``inconclusive`` when the interval straddles the tolerance), tested with the mirrored
+  tolerance (difference ``-d`` and ratio ``1 / high`` for a ``higher`` metric). So whichever
+  group is worse off, the largest one included, the comparison catches it; what the
+  direction decides is *which* group is named as harmed. (For a two-group attribute the
+  breakdown verdict is therefore the same whichever group is the reference, and the same as
+  ``two_sided``; only the harmed group named differs.) A ``two_sided`` metric judges each
+  group against the reference both ways and gives the reference no verdict of its own
+  ("reference").
+- Only group-versus-reference pairs are compared (not every pair of groups); a breakdown
+  takes the worst verdict of its groups, the reference included.
+- pass: the interval lies inside the tolerance on the harm side; fail: beyond it; inconclusive:
+  straddles; insufficient_data: the group (or the reference) has fewer than
+  ``min_group_size`` students or ``min_outcome_count`` in the metric's denominator. With
+  ``verdict_rule = "both"`` a fail needs the difference and the ratio beyond tolerance and a
+  pass needs either inside; ``"either"`` is the stricter reading.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +55,8 @@ from cin_ml.fairness._suppress import suppression
 __all__ = ["audit"]
 
 _ALL = "__overall__"
-TRUTH_METRICS = ("mean_p_true", "fnr_true", "calibration_gap_true")
+TRUTH_METRICS = ("mean_p_true", "fnr_true", "fpr_true", "precision_true",
+                 "calibration_gap_true")
 # Students in the denominator of each metric (too few: insufficient data).
 _DENOMINATOR = {"recall": "positives", "fnr": "positives", "fpr": "negatives",
                 "precision": "flagged", "fdr": "flagged", "selection_rate": "n",
@@ -66,11 +96,32 @@ def _test(lo: float, hi: float, low_tol: float, high_tol: float) -> str:
     return "straddles"
 
 
-def _verdict(diff: Estimate, ratio: Estimate, metric: str, policy: FairnessPolicy) -> str:
+def _region(metric: str, policy: FairnessPolicy, harmed: str
+            ) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """Acceptable (difference, ratio) region of group - reference / group ÷ reference.
+
+    ``harmed`` is ``"group"`` (is the group worse off than the reference?) or
+    ``"reference"`` (is the reference worse off than the group?); two-sided metrics ignore it.
+    """
     tol = policy.tolerances[metric]
-    tests = [_test(diff.low, diff.high, -tol.difference, tol.difference)]
-    if tol.ratio is not None and metric not in DIFFERENCE_ONLY:
-        r = _test(ratio.low, ratio.high, *tol.ratio)
+    d, r = tol.difference, (None if metric in DIFFERENCE_ONLY else tol.ratio)
+    direction = policy.direction(metric)
+    if direction == "two_sided":
+        return (-d, d), r
+    up = (direction == "higher") == (harmed == "group")  # harm shows as group > reference
+    if up:
+        return (-math.inf, d), None if r is None else (
+            -math.inf, r[1] if direction == "higher" else 1 / r[0])
+    return (-d, math.inf), None if r is None else (
+        r[0] if direction == "lower" else 1 / r[1], math.inf)
+
+
+def _verdict(diff: Estimate, ratio: Estimate, metric: str, policy: FairnessPolicy,
+             harmed: str = "group") -> str:
+    (d_lo, d_hi), ratio_region = _region(metric, policy, harmed)
+    tests = [_test(diff.low, diff.high, d_lo, d_hi)]
+    if ratio_region is not None:
+        r = _test(ratio.low, ratio.high, *ratio_region)
         if r != "undefined":  # reference rate 0: the ratio says nothing, the difference does
             tests.append(r)
     if tests[0] == "undefined":
@@ -112,7 +163,9 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
         Bootstrap seed and replicates; default to the policy's.
     p_true : array-like in [0, 1], optional
         True probabilities when known (simulation): adds ``mean_p_true``, ``fnr_true``
-        (expected share of truly at-risk students missed) and ``calibration_gap_true``.
+        (expected share of truly at-risk students missed), ``fpr_true`` (expected share of
+        truly not-at-risk students flagged), ``precision_true`` (expected share of flagged
+        students truly at risk) and ``calibration_gap_true``.
     resamples : sequence of index arrays, optional
         Explicit bootstrap resamples (row indices drawn with replacement), e.g. to replay
         another tool's resampling; overrides ``seed`` and ``n_boot``.
@@ -188,23 +241,17 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
             continue
         sizes = st["n"][0].astype(int)
         hidden = suppression(b.labels, sizes, b.attributes, policy.suppress_below)
+        ests, counts, verdicts = [], [], []
+        for j in range(len(b.labels)):
+            ests.append({key: {k: Estimate(float(v[j, c]), float(lo[j, c]), float(hi[j, c]))
+                               for c, k in enumerate(names)}
+                         for key, (v, lo, hi) in ci.items()})
+            counts.append(_counts(st, j))
+        for j in range(len(b.labels)):
+            verdicts.append(_group_verdicts(j, ref, ests, counts, policy))
         groups_out = []
         for j, labels in enumerate(b.labels):
-            est = {key: {k: Estimate(float(v[j, c]), float(lo[j, c]), float(hi[j, c]))
-                         for c, k in enumerate(names)} for key, (v, lo, hi) in ci.items()}
-            cnt = _counts(st, j)
-            verdicts = {}
-            for metric in policy.verdict_metrics:
-                need = policy.min_outcome_count if metric != "selection_rate" else 1
-                too_small = (cnt["n"] < policy.min_group_size or cnt[_DENOMINATOR[metric]] < need
-                             or _counts(st, ref)[_DENOMINATOR[metric]] < need)
-                if j == ref:
-                    verdicts[metric] = "reference"
-                elif too_small:
-                    verdicts[metric] = "insufficient_data"
-                else:
-                    verdicts[metric] = _verdict(est["d"][metric], est["r"][metric], metric,
-                                                policy)
+            est, cnt = ests[j], counts[j]
             if cnt["n"] < policy.min_group_size:
                 small += 1
             sup = hidden.get(j)
@@ -221,10 +268,11 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
                 difference={k: NAN if sup or j == ref else e for k, e in est["d"].items()},
                 ratio={k: NAN if sup or j == ref or k in DIFFERENCE_ONLY else e
                        for k, e in est["r"].items()},
-                verdicts=verdicts, is_reference=j == ref, suppressed=sup))
+                verdicts=verdicts[j], is_reference=j == ref, suppressed=sup))
         breakdowns.append(BreakdownResult(
             attributes=b.attributes, reference=b.labels[ref], groups=tuple(groups_out),
-            verdicts={m: _worst([g.verdicts[m] for g in groups_out if not g.is_reference])
+            verdicts={m: _worst([g.verdicts[m] for g in groups_out
+                                 if g.verdicts[m] != "reference"])
                       for m in policy.verdict_metrics}))
     if small:
         warnings.warn(f"{small} group(s) have fewer than {policy.min_group_size} students "
@@ -235,6 +283,34 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
         policy=policy.model_dump(mode="json"),
         overall=overall,
         breakdowns=tuple(breakdowns), fnr_flags=tuple(flags), has_truth=p is not None)
+
+
+def _judgeable(cnt: dict[str, int], ref_cnt: dict[str, int], metric: str,
+               policy: FairnessPolicy) -> bool:
+    need = policy.min_outcome_count if metric != "selection_rate" else 1
+    den = _DENOMINATOR[metric]
+    return (cnt["n"] >= policy.min_group_size and cnt[den] >= need
+            and ref_cnt[den] >= need)
+
+
+def _group_verdicts(j: int, ref: int, ests: list[dict], counts: list[dict],
+                    policy: FairnessPolicy) -> dict[str, str]:
+    """Verdict of group ``j`` on each judged metric (see the module docstring)."""
+    out = {}
+    for metric in policy.verdict_metrics:
+        if j != ref:
+            out[metric] = (_verdict(ests[j]["d"][metric], ests[j]["r"][metric], metric, policy)
+                           if _judgeable(counts[j], counts[ref], metric, policy)
+                           else "insufficient_data")
+        elif policy.direction(metric) == "two_sided":
+            out[metric] = "reference"  # each group's two-sided test covers both directions
+        else:  # is the reference itself worse off than some group?
+            out[metric] = _worst([
+                _verdict(ests[k]["d"][metric], ests[k]["r"][metric], metric, policy,
+                         harmed="reference")
+                for k in range(len(counts))
+                if k != ref and _judgeable(counts[k], counts[ref], metric, policy)])
+    return out
 
 
 def _safe_ratio(a: np.ndarray, ref: np.ndarray) -> np.ndarray:

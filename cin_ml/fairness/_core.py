@@ -152,6 +152,9 @@ def statistics(design: Design, weights: np.ndarray) -> list[dict[str, np.ndarray
             m["mean_p_true"] = _ratio(s[..., 1], n)
             m["fnr_true"] = _ratio(s[..., 2], s[..., 1])
             m["calibration_gap_true"] = m["mean_score"] - m["mean_p_true"]
+            caught = s[..., 1] - s[..., 2]                      # expected at-risk flagged
+            m["fpr_true"] = _ratio(flagged - caught, n - s[..., 1])
+            m["precision_true"] = _ratio(caught, flagged)
         out.append(m)
     return out
 

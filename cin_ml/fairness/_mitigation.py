@@ -31,7 +31,12 @@ MITIGATION_STATEMENT = {
 
 @dataclass(frozen=True)
 class MitigationRow:
-    """One strategy evaluated on the held-out half."""
+    """One strategy evaluated on the held-out half.
+
+    An arm that could not be computed has ``computed=False``, every number NaN (``None`` in
+    ``to_dict``) and ``reason`` saying why; numbers that are undefined for a computed arm
+    (e.g. no group large enough for a worst-group figure) are NaN too, never made up.
+    """
 
     strategy: str
     recall: float
@@ -43,15 +48,28 @@ class MitigationRow:
     fnr_ratio: float    # max / min group FNR over judged groups
     randomized: bool
     needs_attribute: bool
+    computed: bool = True
+    reason: str = ""
+    n_judged_groups: int = 0
 
     def to_dict(self) -> dict:
         def r(x):
             return round(float(x), 6) if math.isfinite(x) else None
-        return {"strategy": self.strategy, "recall": r(self.recall),
+        return {"strategy": self.strategy, "computed": self.computed, "reason": self.reason,
+                "recall": r(self.recall),
                 "precision": r(self.precision), "selection_rate": r(self.selection_rate),
                 "worst_fnr": r(self.worst_fnr), "worst_group": self.worst_group,
                 "fnr_gap": r(self.fnr_gap), "fnr_ratio": r(self.fnr_ratio),
+                "n_judged_groups": self.n_judged_groups,
                 "randomized": self.randomized, "needs_attribute": self.needs_attribute}
+
+
+def _not_computed(name: str, reason: str, randomized: bool, needs: bool) -> MitigationRow:
+    nan = math.nan
+    return MitigationRow(strategy=name, recall=nan, precision=nan, selection_rate=nan,
+                         worst_fnr=nan, worst_group="", fnr_gap=nan, fnr_ratio=nan,
+                         randomized=randomized, needs_attribute=needs, computed=False,
+                         reason=reason)
 
 
 @dataclass(frozen=True)
@@ -68,9 +86,15 @@ class MitigationExperiment:
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([r.to_dict() for r in self.rows]).set_index("strategy")
 
+    @property
+    def complete(self) -> bool:
+        """Whether every arm was computed."""
+        return all(r.computed for r in self.rows)
+
     def to_dict(self) -> dict:
         return {"kind": "mitigation_experiment", "attribute": self.attribute,
-                "n_fit": self.n_fit, "n_eval": self.n_eval,
+                "n_fit": self.n_fit, "n_eval": self.n_eval, "complete": self.complete,
+                "not_computed": {r.strategy: r.reason for r in self.rows if not r.computed},
                 "group_thresholds": {k: round(v, 6) for k, v in self.group_thresholds.items()},
                 "rows": [r.to_dict() for r in self.rows], "statement": dict(self.statement)}
 
@@ -107,10 +131,25 @@ def _row(name, y, pred, g, policy, randomized, needs) -> MitigationRow:
     lo = min(fnr.values()) if fnr else math.nan
     hi = max(fnr.values()) if fnr else math.nan
     return MitigationRow(
-        strategy=name, recall=tp / y.sum(), precision=tp / pred.sum() if pred.sum() else math.nan,
-        selection_rate=float(pred.mean()), worst_fnr=hi, worst_group=worst,
-        fnr_gap=hi - lo, fnr_ratio=hi / lo if lo > 0 else math.inf,
-        randomized=randomized, needs_attribute=needs)
+        strategy=name, recall=tp / y.sum() if y.sum() else math.nan,
+        precision=tp / pred.sum() if pred.sum() else math.nan,
+        selection_rate=float(pred.mean()) if len(pred) else math.nan, worst_fnr=hi,
+        worst_group=worst, fnr_gap=hi - lo,
+        fnr_ratio=hi / lo if lo > 0 else (math.inf if fnr else math.nan),
+        randomized=randomized, needs_attribute=needs, n_judged_groups=len(fnr))
+
+
+def _judged_levels(y, g, policy) -> list[str]:
+    """Levels with at least ``min_group_size`` students and ``min_outcome_count`` positives
+    *and* negatives (a group whose fit labels are all one class has nothing to fit)."""
+    out = []
+    for level in np.unique(g):
+        m = g == level
+        pos = int(y[m].sum())
+        if m.sum() >= policy.min_group_size and pos >= policy.min_outcome_count \
+                and m.sum() - pos >= policy.min_outcome_count:
+            out.append(str(level))
+    return out
 
 
 def _group_thresholds(y, s, g, target_recall, policy) -> dict[str, float]:
@@ -139,7 +178,13 @@ def mitigation_experiment(y_true, y_score, threshold: float, sensitive, policy: 
     opportunity) are fitted, and an evaluation half, on which all strategies are compared:
     overall recall, precision and selection rate vs the worst-group FNR and the FNR gap.
     Groups below ``policy.min_group_size`` (or ``min_outcome_count`` positives) are left out
-    of the worst-group figures. See :data:`MITIGATION_STATEMENT`.
+    of the worst-group figures and keep the base threshold in both mitigations. See
+    :data:`MITIGATION_STATEMENT`.
+
+    The experiment is secondary to the audit, so data too thin for it are a result, not an
+    error: an arm that cannot be computed (no positives in a half, fewer than two groups
+    large enough to compare, or Fairlearn refusing the fit, e.g. "Degenerate labels") comes
+    back with ``computed=False``, no numbers and the reason.
 
     Parameters
     ----------
@@ -152,9 +197,13 @@ def mitigation_experiment(y_true, y_score, threshold: float, sensitive, policy: 
         Split and randomization seed (policy's by default).
     fit_fraction : float
         Share of students used for fitting.
-    """
-    from fairlearn.postprocessing import ThresholdOptimizer
 
+
+    Raises
+    ------
+    DataError
+        Inputs of different lengths, or ``fit_fraction`` outside [0.1, 0.9].
+    """
     y = np.asarray(y_true, dtype=float).astype(int)
     s = np.asarray(y_score, dtype=float)
     name = getattr(sensitive, "name", None) or "attribute"
@@ -171,30 +220,54 @@ def mitigation_experiment(y_true, y_score, threshold: float, sensitive, policy: 
         idx = np.flatnonzero(strata == key)
         fit[rng.permutation(idx)[: int(round(fit_fraction * len(idx)))]] = True
     ev = ~fit
+    base = (s[ev] >= threshold).astype(int)
+    rows = [_row("base", y[ev], base, g[ev], policy, False, False)]
+    judged = _judged_levels(y[fit], g[fit], policy)
+    gt_name, to_name = "group_thresholds", "threshold_optimizer"
+    thr: dict[str, float] = {}
     if y[fit].sum() == 0 or y[ev].sum() == 0:
-        raise DataError("mitigation: too few positive outcomes to fit and evaluate")
+        why = (f"no positive outcome in the {'fit' if y[fit].sum() == 0 else 'evaluation'} "
+               f"half ({int(y.sum())} in all): recall and FNR are undefined")
+        rows += [_not_computed(gt_name, why, False, True), _not_computed(to_name, why, True, True)]
+    elif len(judged) < 2:
+        why = (f"fewer than two groups of {name} have at least {policy.min_group_size} "
+               f"students and {policy.min_outcome_count} positive and negative outcomes in "
+               f"the fit half ({', '.join(judged) or 'none'}): there is no group disparity "
+               "to mitigate that these data can measure")
+        rows += [_not_computed(gt_name, why, False, True), _not_computed(to_name, why, True, True)]
+    else:
+        base_fit = (s[fit] >= threshold).astype(int)
+        target = (base_fit * y[fit]).sum() / y[fit].sum()
+        thr = _group_thresholds(y[fit], s[fit], g[fit], target, policy)
+        per_row = pd.Series(g[ev]).map(thr).fillna(threshold).to_numpy(dtype=float)
+        rows.append(_row(gt_name, y[ev], (s[ev] >= per_row).astype(int), g[ev], policy,
+                         False, True))
+        rows.append(_threshold_optimizer(y, s, g, fit, ev, base, judged, threshold, name,
+                                         policy, seed))
+    return MitigationExperiment(attribute=str(name), n_fit=int(fit.sum()), n_eval=int(ev.sum()),
+                                rows=tuple(rows), group_thresholds=thr,
+                                statement=MITIGATION_STATEMENT)
 
-    base_fit = (s[fit] >= threshold).astype(int)
-    target = (base_fit * y[fit]).sum() / y[fit].sum()
-    thr = _group_thresholds(y[fit], s[fit], g[fit], target, policy)
-    per_row = pd.Series(g[ev]).map(thr).fillna(threshold).to_numpy(dtype=float)
-    gt_pred = (s[ev] >= per_row).astype(int)
+
+def _threshold_optimizer(y, s, g, fit, ev, base, judged, threshold, name, policy, seed
+                         ) -> MitigationRow:
+    """Fairlearn's ThresholdOptimizer fitted on the judged groups; the other groups keep the
+    base threshold (as with group thresholds). Not computed when Fairlearn refuses."""
+    from fairlearn.postprocessing import ThresholdOptimizer
+
     opt = ThresholdOptimizer(estimator=_score_estimator(), constraints="true_positive_rate_parity",
                              objective=policy.mitigation_objective, prefit=True,
                              predict_method="predict_proba")
-    X_fit = pd.DataFrame({"score": s[fit]})  # noqa: N806
-    X_ev = pd.DataFrame({"score": s[ev]})  # noqa: N806
+    in_fit = fit & np.isin(g, judged)
+    in_ev = ev & np.isin(g, judged)
+    pred = base.copy()
+    sel = np.isin(g[ev], judged)
     try:
-        opt.fit(X_fit, y[fit], sensitive_features=g[fit])
-        to_pred = np.asarray(opt.predict(X_ev, sensitive_features=g[ev],
-                                         random_state=seed)).astype(int)
-    except ValueError as exc:
-        raise DataError(f"mitigation: ThresholdOptimizer failed on {name}: {exc}") from None
-    base = (s[ev] >= threshold).astype(int)
-    rows = (
-        _row("base", y[ev], base, g[ev], policy, False, False),
-        _row("group_thresholds", y[ev], gt_pred, g[ev], policy, False, True),
-        _row("threshold_optimizer", y[ev], to_pred, g[ev], policy, True, True),
-    )
-    return MitigationExperiment(attribute=str(name), n_fit=int(fit.sum()), n_eval=int(ev.sum()),
-                                rows=rows, group_thresholds=thr, statement=MITIGATION_STATEMENT)
+        opt.fit(pd.DataFrame({"score": s[in_fit]}), y[in_fit], sensitive_features=g[in_fit])
+        pred[sel] = np.asarray(opt.predict(pd.DataFrame({"score": s[in_ev]}),
+                                           sensitive_features=g[in_ev],
+                                           random_state=seed)).astype(int)
+    except ValueError as exc:  # e.g. "Degenerate labels for sensitive feature value ..."
+        return _not_computed("threshold_optimizer", f"Fairlearn ThresholdOptimizer could not "
+                             f"be fitted on {name}: {exc}", True, True)
+    return _row("threshold_optimizer", y[ev], pred, g[ev], policy, True, True)

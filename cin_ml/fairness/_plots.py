@@ -137,4 +137,8 @@ def plot_tradeoff(experiment: MitigationExperiment):
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.set_title("Mitigation trade-off: needs the attribute at prediction time")
+    skipped = [f"{r.strategy}: {r.reason}" for r in experiment.rows if not r.computed]
+    if skipped:
+        fig.text(0.01, 0.0, "Not computed — " + "; ".join(skipped), fontsize=7,
+                 color="#555555", ha="left", va="bottom", wrap=True)
     return fig

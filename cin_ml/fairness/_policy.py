@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from cin_ml.config import Settings, load_settings
 
-__all__ = ["METRICS", "FairnessPolicy", "Tolerance", "load_policy"]
+__all__ = ["DEFAULT_HARM_DIRECTION", "METRICS", "FairnessPolicy", "Tolerance", "load_policy"]
 
 #: Per-group metrics the audit computes, in report order. Rates are in [0, 1].
 METRICS: tuple[str, ...] = (
@@ -21,6 +21,14 @@ METRICS: tuple[str, ...] = (
 VERDICT_METRICS: frozenset[str] = frozenset(METRICS) - {"prevalence", "mean_score"}
 #: Metrics whose ratio is meaningless (a gap can be 0 or negative): difference only.
 DIFFERENCE_ONLY: frozenset[str] = frozenset({"calibration_gap"})
+#: Which way a disparity harms the group: "higher" (a higher rate is the harm), "lower", or
+#: "two_sided" (both ways). ``[fairness.harm_direction]`` overrides these per metric.
+DEFAULT_HARM_DIRECTION: dict[str, str] = {
+    "fnr": "higher", "recall": "lower", "fpr": "higher", "fdr": "higher",
+    "precision": "lower", "auc": "lower", "calibration_gap": "two_sided",
+    "selection_rate": "two_sided",
+}
+HarmDirection = Literal["higher", "lower", "two_sided"]
 
 
 class Tolerance(Settings):
@@ -48,6 +56,8 @@ class FairnessPolicy(Settings):
     intersections: Literal["all_pairs", "none"] | tuple[tuple[str, ...], ...] = "all_pairs"
     primary_metric: str = "fnr"
     secondary_metrics: tuple[str, ...] = ()
+    informational_metrics: tuple[str, ...] = ()
+    harm_direction: dict[str, HarmDirection] = Field(default_factory=dict)
     reference: Literal["largest"] = "largest"
     reference_groups: dict[str, str] = Field(default_factory=dict)
     min_group_size: int = Field(default=50, ge=1)
@@ -73,6 +83,16 @@ class FairnessPolicy(Settings):
                                  f"choose from {sorted(VERDICT_METRICS)}")
             if m not in self.tolerances:
                 raise ValueError(f"metric {m!r} has no [fairness.tolerances.{m}] table")
+        for m in self.informational_metrics:
+            if m not in VERDICT_METRICS:
+                raise ValueError(f"informational_metrics: unknown metric {m!r}; choose from "
+                                 f"{sorted(VERDICT_METRICS)}")
+            if m in self.verdict_metrics:
+                raise ValueError(f"informational_metrics: {m!r} is also in primary_metric/"
+                                 "secondary_metrics (a metric is judged or informational)")
+        for m in self.harm_direction:
+            if m not in VERDICT_METRICS:
+                raise ValueError(f"harm_direction.{m}: unknown metric")
         for m, tol in self.tolerances.items():
             if m not in VERDICT_METRICS:
                 raise ValueError(f"tolerances.{m}: unknown metric")
@@ -101,6 +121,10 @@ class FairnessPolicy(Settings):
     def verdict_metrics(self) -> tuple[str, ...]:
         """Primary metric then the secondary ones, without repeats."""
         return tuple(dict.fromkeys((self.primary_metric, *self.secondary_metrics)))
+
+    def direction(self, metric: str) -> str:
+        """Harm direction of ``metric``: ``"higher"``, ``"lower"`` or ``"two_sided"``."""
+        return self.harm_direction.get(metric, DEFAULT_HARM_DIRECTION.get(metric, "two_sided"))
 
     @property
     def groupings(self) -> tuple[tuple[str, ...], ...]:

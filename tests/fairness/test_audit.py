@@ -148,7 +148,10 @@ def test_verdict_rule_both_vs_either(policy):
     flag = np.r_[rng.random(n // 2 + 1) < 0.05, rng.random(n // 2 - 1) < 0.12]
     s = np.where(flag, 0.8, 0.2)
     y = (rng.random(n) < np.where(flag, 0.6, 0.1)).astype(int)
-    pol = policy.model_copy(update={"intersections": "none"})
+    # selection rate is informational in the default policy: judge it here, two-sided
+    pol = policy.model_copy(update={
+        "intersections": "none", "secondary_metrics": ("selection_rate",),
+        "informational_metrics": ()})
     both = audit(y, s, 0.5, g, pol, n_boot=100).breakdown("sex")
     either = audit(y, s, 0.5, g, pol.model_copy(update={"verdict_rule": "either"}),
                    n_boot=100).breakdown("sex")
@@ -219,3 +222,58 @@ def test_missing_attribute_values_form_their_own_group(policy):
     assert res.breakdown("immigration_generation").group("(missing)").n == 200
     assert isinstance(res.breakdown("sex").groups[0].labels[0], str)
     assert pd.isna(None)  # sanity: the None above is a missing value
+
+
+def test_harm_direction_names_the_worse_off_group_whichever_is_the_reference(policy):
+    # the reference (francophone, the largest group) is the one whose at-risk students are
+    # missed: the other groups are better off and pass, the reference itself fails
+    y, s, g, p = make_predictions(20000, seed=8, miss_group=("language_group", "francophone"),
+                                  miss_strength=1.2)
+    pol = policy.model_copy(update={"intersections": "none"})
+    lang = audit(y, s, THRESHOLD, g, pol, n_boot=150, p_true=p).breakdown("language_group")
+    ref = lang.group("francophone")
+    assert ref.is_reference and ref.verdicts["fnr"] == "fail"
+    for other in ("allophone", "anglophone"):
+        grp = lang.group(other)
+        assert grp.verdicts["fnr"] == "pass", other
+        assert grp.difference["fnr"].high < -0.10  # still reported, with its interval
+    assert lang.verdicts["fnr"] == "fail"
+    # same data, the worse-off group is no longer the reference: the same fail, on that group
+    named = audit(y, s, THRESHOLD, g, pol.model_copy(update={
+        "reference_groups": {"language_group": "allophone"}}), n_boot=150)
+    b = named.breakdown("language_group")
+    assert b.group("francophone").verdicts["fnr"] == "fail"
+    assert b.group("allophone").verdicts["fnr"] == "pass"
+    # two_sided: the old reading, where the better-off groups are the ones that "fail"
+    two = audit(y, s, THRESHOLD, g, pol.model_copy(update={
+        "harm_direction": {"fnr": "two_sided"}}), n_boot=150).breakdown("language_group")
+    assert two.group("allophone").verdicts["fnr"] == "fail"
+    assert two.group("francophone").verdicts["fnr"] == "reference"
+
+
+def test_better_off_group_passes_in_the_harm_direction(policy):
+    # lower scores for the allophone at-risk students: their FNR rises (harm: fail) and their
+    # recall falls; their FPR is untouched and passes
+    y, s, g, _ = make_predictions(20000, seed=8, miss_group=("language_group", "allophone"),
+                                  miss_strength=1.2)
+    pol = policy.model_copy(update={"intersections": "none"})
+    allo = audit(y, s, THRESHOLD, g, pol, n_boot=150).breakdown("language_group").group(
+        "allophone")
+    assert allo.verdicts["fnr"] == "fail"
+    assert allo.difference["recall"].high < -0.10
+    assert allo.verdicts["fpr"] == "pass"
+
+
+def test_informational_metrics_have_no_verdict_but_full_numbers(policy):
+    y, s, g, _ = make_predictions(3000, seed=4)
+    res = audit(y, s, THRESHOLD, g, policy, n_boot=30)
+    assert "selection_rate" in policy.informational_metrics
+    for b in res.breakdowns:
+        assert "selection_rate" not in b.verdicts
+        for grp in b.groups:
+            assert "selection_rate" not in grp.verdicts
+            if not grp.suppressed:
+                assert grp.metrics["selection_rate"].low <= grp.metrics["selection_rate"].value
+    d = res.to_dict()
+    assert d["policy"]["informational_metrics"] == ["selection_rate"]
+    assert d["policy"]["harm_direction"]["fnr"] == "higher"

@@ -88,3 +88,45 @@ def test_plots_never_show_suppressed_cells(policy):
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert not any(f": {h}" in t for h in hidden for t in ticks)
     assert any("francophone (ref.)" in t for t in ticks)
+
+
+@pytest.mark.parametrize(("edit", "key"), [
+    (lambda b: b.replace('fnr = "higher"', 'fnr = "upwards"'), "fnr"),
+    (lambda b: b.replace('fdr = "higher"', 'fdr = "higher"\nbrier = "higher"'), "brier"),
+    (lambda b: b.replace('informational_metrics = ["selection_rate"]',
+                         'informational_metrics = ["selection_rate", "fpr"]'),
+     "informational_metrics"),
+    (lambda b: b.replace('informational_metrics = ["selection_rate"]',
+                         'informational_metrics = ["parity"]'), "parity"),
+])
+def test_bad_harm_policy_names_the_key(tmp_path, edit, key):
+    with pytest.raises(ConfigError, match=key):
+        load_policy(_write(tmp_path, edit))
+
+
+def test_mitigation_without_positives_says_which_arms_and_why(policy):
+    y, s, g, _ = make_predictions(3000, seed=1)
+    exp = mitigation_experiment(y * 0, s, 0.25, g["language_group"], policy, seed=1)
+    d = exp.to_dict()
+    assert not d["complete"]
+    assert set(d["not_computed"]) == {"group_thresholds", "threshold_optimizer"}
+    assert "no positive outcome" in d["not_computed"]["threshold_optimizer"]
+    base = d["rows"][0]
+    assert base["computed"] and base["recall"] is None  # undefined, not invented
+    assert plot_tradeoff(exp).axes
+
+
+def test_mitigation_records_a_threshold_optimizer_refusal(policy, monkeypatch):
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    def refuse(self, *a, **k):
+        raise ValueError("Degenerate labels for sensitive feature value anglophone")
+
+    monkeypatch.setattr(ThresholdOptimizer, "fit", refuse)
+    y, s, g, _ = make_predictions(20000, seed=8)
+    exp = mitigation_experiment(y, s, 0.25, g["language_group"], policy, seed=1)
+    rows = {r.strategy: r for r in exp.rows}
+    assert rows["base"].computed and rows["group_thresholds"].computed
+    to = rows["threshold_optimizer"]
+    assert not to.computed and "Degenerate labels" in to.reason and "language_group" in to.reason
+    assert exp.to_dict()["rows"][2]["recall"] is None

@@ -38,3 +38,30 @@ def test_run_audit_logs_audit_and_plots(tmp_path, mlflow_store, monkeypatch):
             assert g["suppressed"] or g["n"] >= doc["policy"]["suppress_below"]
     bad = CliRunner().invoke(app, ["audit", "--run", "nope", "--policy", str(policy)])
     assert bad.exit_code == 1
+
+
+def test_run_audit_survives_a_mitigation_that_cannot_run(tmp_path, mlflow_store, monkeypatch):
+    """3,000 students (seed 5): a test cohort of ~165 with groups of 0-3 positives. Fairlearn's
+    ThresholdOptimizer refused it ("Degenerate labels") and the whole audit was lost; now the
+    audit is logged and the mitigation record says which arm was not computed and why."""
+    from cin_ml.pipeline import run_audit, run_deidentify, run_simulate, run_train
+    from cin_ml.tracking import list_artifacts, load_artifact
+
+    monkeypatch.chdir(tmp_path)
+    run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=3000, seed=5)
+    run_deidentify(tmp_path / "src", tmp_path / "deid", demo_key=True)
+    run_id = run_train(tmp_path / "deid", "ecriture_4e")["run_id"]
+    policy = Path(__file__).resolve().parents[2] / "configs" / "fairness.toml"
+    s = run_audit(run_id, policy, n_boot=50)
+    assert "fairness/audit.json" in list_artifacts(run_id)
+    mit = load_artifact(run_id, "fairness/mitigation.json")
+    mit = mit if isinstance(mit, dict) else json.loads(mit)
+    assert mit == s["mitigation"]
+    rows = {r["strategy"]: r for r in mit["rows"]}
+    assert rows["base"]["computed"]
+    assert not mit["complete"]
+    for arm in ("group_thresholds", "threshold_optimizer"):
+        r = rows[arm]
+        assert not r["computed"] and r["reason"] and mit["not_computed"][arm] == r["reason"]
+        assert all(r[k] is None for k in ("recall", "precision", "worst_fnr", "fnr_gap"))
+    assert mit["attribute"] in mit["not_computed"]["threshold_optimizer"]
