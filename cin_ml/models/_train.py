@@ -168,6 +168,11 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
                          for k, v in M.rates_at(y_te, flagged).items()},
         "indicator_at_flag": {k: (round(v, 6) if isinstance(v, float) else v)
                               for k, v in M.rates_at(y_te, ind.astype(bool)).items()},
+        # the model flagging as many students as the indicator: a like-for-like comparison
+        "model_at_indicator_rate": {k: (round(v, 6) if isinstance(v, float) else v)
+                                    for k, v in M.rates_at(
+                                        y_te, _top_k(p_test, int(ind.astype(bool).sum()))
+                                    ).items()},
         "reliability": M.reliability(y_te, p_test, s.calibration.n_bins),
         "bootstrap": {"n_boot": s.evaluation.n_boot, "ci_level": s.evaluation.ci_level,
                       "intervals": ci},
@@ -184,3 +189,11 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
                           int(best), tuple(cv), calib, threshold, split, metrics, test, tf,
                           frame.policy.to_dict(),
                           {k: round(v, 4) for k, v in timings.items()})
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Flags for the ``k`` highest scores (ties broken by position, deterministic)."""
+    flagged = np.zeros(len(scores), dtype=bool)
+    if k > 0:
+        flagged[np.argsort(-scores, kind="stable")[:k]] = True
+    return flagged

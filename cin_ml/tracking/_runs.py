@@ -39,6 +39,9 @@ def _flat_metrics(m: Mapping[str, Any]) -> dict[str, float]:
     for k, v in m.get("indicator_at_flag", {}).items():
         if isinstance(v, float) and not math.isnan(v):
             out[f"indicator_{k}"] = v
+    for k, v in m.get("model_at_indicator_rate", {}).items():
+        if isinstance(v, float) and not math.isnan(v):
+            out[f"test_{k}_at_indicator_rate"] = v
     out["test_ece"] = float(m["reliability"]["ece"])
     for name, ci in m["bootstrap"]["intervals"].items():
         for side in ("low", "high"):

@@ -120,3 +120,15 @@ def test_too_few_labelled_cohorts_is_a_data_error(small_sim):
 
     with pytest.raises(DataError, match="labelled cohorts"):
         train_model(dataclasses.replace(fr, population=pop), fast_settings())
+
+
+def test_indicator_comparison_is_like_for_like(trained):
+    """The model flagging as many students as the indicator finds more of the failures."""
+    for task, r in trained.items():
+        t, m = r.test, r.metrics
+        ind, same = m["indicator_at_flag"], m["model_at_indicator_rate"]
+        assert same["flag_rate"] == pytest.approx(ind["flag_rate"], abs=1e-6)
+        k = int(t["indicator"].sum())
+        top = t.nlargest(k, "score")
+        assert same["recall"] == pytest.approx(top["y_true"].sum() / t["y_true"].sum(), abs=1e-6)
+        assert same["recall"] > ind["recall"], task
