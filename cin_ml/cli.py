@@ -33,8 +33,28 @@ err_console = Console(stderr=True, highlight=False)
 T = TypeVar("T")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """cin-ml warnings as one yellow line; library chatter stays out of the user's way."""
+    from cin_ml.errors import CinMLWarning
+
+    if issubclass(category, CinMLWarning):
+        err_console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+
+
+def _quiet_libraries() -> None:
+    import logging
+    import os
+    import warnings
+
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    warnings.showwarning = _show_warning
+    for name in ("mlflow", "alembic", "sdv", "rdt", "copulas", "sdmetrics"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def _run(fn: Callable[[], T]) -> T:
     """Run ``fn``; a CinMLError becomes one line on stderr and exit code 1."""
+    _quiet_libraries()
     try:
         return fn()
     except CinMLError as exc:
@@ -751,17 +771,66 @@ def run_spec_cmd(
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where data and reports go.")] = Path("."),
+    workdir: Annotated[Path, typer.Option(help="Where data/ and reports/ go.")] = Path("."),
     students: Annotated[int, typer.Option(help="Students in the simulated CSS.")] = 20000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
-    """Run the whole chain on the embedded store and print where everything is."""
+    """Run the whole chain on the embedded store and print where everything is.
+
+    simulate → virtualize → train both tasks → audit → explain → cards (fr/en) → register →
+    scripted committee review → promote to @champion → score the latest cohort by role.
+    """
 
     def go() -> None:
         from cin_ml.pipeline import run_demo
 
-        run_demo(workdir=workdir, students=students, seed=seed, progress=_progress,
-                 show=_print_simulation_summary)
+        summary = run_demo(workdir=workdir, students=students, seed=seed, progress=_progress,
+                           show=_print_simulation_summary)
+        _print_demo_summary(summary)
+
+    _run(go)
+
+
+def _print_demo_summary(s: dict) -> None:
+    from rich.table import Table
+
+    t = Table(title="Models promoted to @champion (trained on the virtual CSS)")
+    for col in ("task", "model", "test AUC", "indicator AUC", "fairness", "accepted fails"):
+        t.add_column(col)
+    for task, r in s["tasks"].items():
+        t.add_row(task, f"{r['model']} (v{r['version']})", f"{r['test_auc']:.3f}",
+                  f"{r['indicator_auc']:.3f}", r["fairness"],
+                  ", ".join(r["accepted_fairness_fails"]) or "—")
+    console.print(t)
+    console.print(f"[bold]Done in {s['total_s']:.0f} s.[/] Where everything is:")
+    console.print(f"  source extract      {s['simulate']['out']}  (truth: "
+                  f"{s['simulate']['truth_out']})")
+    console.print(f"  virtual CSS         {s['virtualize']['out']}  (report: "
+                  f"{s['virtualize']['report_out']}/report.html)")
+    for task, r in s["tasks"].items():
+        console.print(f"  model cards {task:<12} {r['cards']['fr']}  ·  {r['cards']['en']}")
+    for role, path in s["predict"].items():
+        console.print(f"  predictions ({role:<8}) {path}/report.html")
+    console.print("  MLflow store        mlruns/mlflow.db (artifacts in mlruns/artifacts)")
+    console.print("Open the MLflow UI on it with: [bold]cin-ml ui[/] (then http://127.0.0.1:5000)")
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 5000,
+    tracking_uri: Annotated[str | None, typer.Option(
+        help="Store to browse (default: $MLFLOW_TRACKING_URI or the embedded store).")] = None,
+) -> None:
+    """Open the MLflow UI on the tracking store (loopback only, one worker)."""
+
+    def go() -> None:
+        import subprocess
+
+        from cin_ml.tracking import ui_command
+
+        argv = ui_command(port=port, tracking_uri=tracking_uri)
+        console.print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
+        subprocess.run(argv, check=False)
 
     _run(go)
 

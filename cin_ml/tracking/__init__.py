@@ -23,6 +23,7 @@ from cin_ml.tracking._store import (
     git_commit,
     resolve_store,
     training_run,
+    ui_command,
 )
 from cin_ml.tracking._virtual_css import log_virtual_css_report  # virtual-css (issue 3)
 
@@ -42,4 +43,5 @@ __all__ = [
     "resolve_served_model",
     "resolve_store",
     "training_run",
+    "ui_command",
 ]
