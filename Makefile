@@ -21,8 +21,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check cin_ml tests benchmarks
 	$(BIN)/lint-imports
 
+# Notebooks run top to bottom on a small simulated CSS, in a throw-away workspace.
 test: lint
-	$(BIN)/python -m pytest -q
+	nbwork=$$(mktemp -d) && CIN_ML_NB_STUDENTS=4000 CIN_ML_NB_WORKDIR=$$nbwork \
+	  $(BIN)/python -m pytest -q tests notebooks --nbmake; rc=$$?; rm -rf $$nbwork; exit $$rc
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -1064,6 +1064,31 @@ def run_spec(spec_path: Path | str, *, policy_path: Path | str | None = None, ex
 
 
 # ----------------------------------------------------------------------------- demo
+def prepare_workspace(workdir: Path | str = "workspace", *, students: int = 20000,
+                      seed: int = 7, progress: Progress = _quiet) -> dict[str, Path]:
+    """Simulated source extract, its de-identified copy (with re-keyed truth) and a virtual
+    CSS under ``workdir``, each built only if missing: what the notebooks start from.
+
+    Uses the public demo pseudonymization key: simulated data only.
+    """
+    work = Path(workdir)
+    paths = {"source": work / "data" / "source", "truth": work / "data" / "source_truth",
+             "deidentified": work / "data" / "deidentified",
+             "deidentified_truth": work / "data" / "deidentified_truth",
+             "virtual": work / "data" / "virtual",
+             "virtual_report": work / "reports" / "virtual_css" / "virtual"}
+    if not (paths["source"] / "students.parquet").is_file():
+        run_simulate(paths["source"], paths["truth"], students=students, seed=seed,
+                     progress=progress)
+    if not (paths["deidentified"] / "students.parquet").is_file():
+        run_deidentify(paths["source"], paths["deidentified"], truth=paths["truth"],
+                       truth_out=paths["deidentified_truth"], demo_key=True, progress=progress)
+    if not (paths["virtual"] / "students.parquet").is_file():
+        run_virtualize(paths["source"], paths["virtual"], demo_key=True, seed=seed,
+                       report_out=paths["virtual_report"], progress=progress)
+    return paths
+
+
 DEMO_AUTHOR = "ds.demo"
 
 
