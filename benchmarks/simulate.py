@@ -24,7 +24,8 @@ from cin_ml.virtual_css import SimulationConfig, simulate_to_disk
 n_css, n = int(sys.argv[1]), int(sys.argv[2])
 out = pathlib.Path(tempfile.mkdtemp())
 t = time.perf_counter()
-s = simulate_to_disk(SimulationConfig(n_css=n_css, n_students=n, seed=1), out / "src", out / "truth")
+s = simulate_to_disk(SimulationConfig(n_css=n_css, n_students=n, seed=1),
+                     out / "src", out / "truth")
 dt = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 size = sum(f.stat().st_size for f in (out / "src").iterdir()) / 1024**2
