@@ -3,6 +3,8 @@ of de-identification; the simulator covers realistic data elsewhere."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -77,3 +79,35 @@ def make_source(n: int, seed: int = 0, n_fsa: int = 5, with_workforce: bool = Tr
                              "Marc Perron"], "years_experience": [3, 10, 20, 31],
             "absence_days": [1.0, 4.5, 0.0, 12.0]})
     return tables
+
+
+# --------------------------------------------------------------------- simulated, cached
+SECRET = "unit-test-secret-0123456789abcdef"
+
+
+@functools.cache
+def simulation(n: int = 1500, seed: int = 11):
+    """The lead's simulator output (cached): a small single-CSS source extract + truth."""
+    from cin_ml.virtual_css import SimulationConfig, simulate
+
+    return simulate(SimulationConfig(n_css=1, n_students=n, seed=seed))
+
+
+@functools.cache
+def simulated(n: int = 1500, seed: int = 11):
+    """(source tables, truth, key, de-identified) of a small simulated CSS (cached)."""
+    from cin_ml.virtual_css import KEY_ENV_VAR, deidentify, resolve_pseudonym_key
+
+    sim = simulation(n, seed)
+    key = resolve_pseudonym_key(environ={KEY_ENV_VAR: SECRET})
+    return sim.tables, sim.truth, key, deidentify(sim.tables, key)
+
+
+@functools.cache
+def virtual(n: int = 1500, seed: int = 11, synth_seed: int = 3):
+    """(train, holdout, VirtualCSS) fitted on the de-identified simulated CSS (cached)."""
+    from cin_ml.virtual_css import split_students, synthesize
+
+    d = simulated(n, seed)[3]
+    train, holdout = split_students(d.tables, 0.25, seed)
+    return train, holdout, synthesize(train, seed=synth_seed)
