@@ -23,8 +23,10 @@ lint: $(STAMP)
 
 # Notebooks run top to bottom on a small simulated CSS, in a throw-away workspace.
 test: lint
+	$(BIN)/python -m pytest -q tests
 	nbwork=$$(mktemp -d) && CIN_ML_NB_STUDENTS=4000 CIN_ML_NB_WORKDIR=$$nbwork \
-	  $(BIN)/python -m pytest -q tests notebooks --nbmake; rc=$$?; rm -rf $$nbwork; exit $$rc
+	  $(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks; rc=$$?; \
+	  rm -rf $$nbwork; exit $$rc
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
