@@ -835,6 +835,33 @@ def ui(
     _run(go)
 
 
+def cli_reference() -> str:
+    """The CLI reference table of the README (Markdown), generated from this Typer app."""
+    lines = ["| command | what it does | options |", "|---|---|---|"]
+
+    def walk(group, prefix: list[str]) -> None:
+        for name, sub in group.commands.items():
+            if sub.hidden:
+                continue
+            if hasattr(sub, "commands"):
+                walk(sub, [*prefix, name])
+                continue
+            text = " ".join((sub.help or "").strip().split("\n\n")[0].split())
+            opts = " ".join(f"`{p.opts[0]}`" for p in sub.params
+                            if getattr(p, "param_type_name", "") == "option"
+                            and p.opts[0] != "--help")
+            lines.append(f"| `cin-ml {' '.join([*prefix, name])}` | {text} | {opts} |")
+
+    walk(typer.main.get_command(app), [])
+    return "\n".join(lines) + "\n"
+
+
+@app.command(hidden=True)
+def reference() -> None:
+    """Print the CLI reference table (Markdown) for the README."""
+    sys.stdout.write(cli_reference())
+
+
 def main() -> None:  # pragma: no cover - console-script entry
     app()
 
