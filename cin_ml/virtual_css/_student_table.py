@@ -6,8 +6,8 @@ Columns (``m_<competency>_g<grade>`` for the 4 competencies x primary grades 1-6
 css_id, school_g1/g4/sec    context: CSS, school at grade 1, first grade-4 and secondary year
 cohort_year, sex, ...       students columns (quasi-identifiers as generalized upstream)
 birth_offset                cohort_year - birth_year (6 or 7; null when suppressed)
-rep_grade, rep_primary,     first grade repeated (0 none), repeat years in grades 1-6 and
-rep_secondary               in grades 7-11
+rep_grade, rep_primary,     first primary grade repeated (0 none), repeat years in grades
+rep_secondary               1-6 and in grades 7-11
 exit_status, exit_offset    outcome (``none`` if still in school) and exit_year - cohort_year
 plan_type, plan_offset      intervention plan (``none``) and start_year - cohort_year
 exam_mark                   grade-4 writing exam mark (null if not written)
@@ -68,8 +68,9 @@ def student_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     out["school_sec"] = enr.loc[enr["grade"] >= 7].groupby("student_id")["school_id"].first()
     rep = enr["grade"].eq(g["grade"].shift())
     reps = enr.loc[rep]
-    out["rep_grade"] = reps.groupby("student_id")["grade"].min().reindex(out.index).fillna(0)
-    out["rep_primary"] = reps.loc[reps["grade"] <= 6].groupby("student_id").size()
+    prim_reps = reps.loc[reps["grade"] <= 6]
+    out["rep_grade"] = prim_reps.groupby("student_id")["grade"].min().reindex(out.index).fillna(0)
+    out["rep_primary"] = prim_reps.groupby("student_id").size()
     out["rep_secondary"] = reps.loc[reps["grade"] >= 7].groupby("student_id").size()
     out[["rep_primary", "rep_secondary"]] = out[["rep_primary", "rep_secondary"]].fillna(0)
     out["exit_status"] = "none"
