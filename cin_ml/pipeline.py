@@ -182,8 +182,11 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
                 (mtmp / f.name).write_bytes(f.read_bytes())
             write_json_atomic(rtmp / "report.json", full)
             (rtmp / "report.html").write_text(page, encoding="utf-8")
-    write_extract(virt.tables, out, extra_files={"virtual_css.json": {
-        "synthesis": virt.to_dict(), "digests": report.digests, "passed": report.passed}})
+    # the marker records where the report is (absolute) and, once logged, its MLflow run, so
+    # a card finds the report wherever the virtual CSS and the report were written
+    marker = {"synthesis": virt.to_dict(), "digests": report.digests, "passed": report.passed,
+              "report": str((report_out / "report.json").resolve()), "run_id": None}
+    write_extract(virt.tables, out, extra_files={"virtual_css.json": marker})
     from cin_ml.virtual_css._agreements import carry_agreements  # access: not student data
 
     carry_agreements(source, out)
@@ -196,6 +199,7 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
             tags={"cin.data_form": "virtual", "cin.data_dir": str(out),
                   "cin.source_dir": str(source), "cin.seed": str(seed)},
             store=tracking_uri)
+        write_json_atomic(out / "virtual_css.json", {**marker, "run_id": run_id})
     progress(f"virtual CSS written to {out}; report in {report_out}")
     return {"out": str(out), "model_out": str(model_out), "report_out": str(report_out),
             "run_id": run_id, "report": full}
@@ -518,23 +522,30 @@ def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | Non
                                                                       dict]:
     """(report, why none, dataset digests) for a run trained on a virtual CSS.
 
-    The report is ``explicit`` or ``reports/virtual_css/<data folder name>/report.json``
-    (``cin-ml virtualize``'s default); it is used only if its ``virtual`` digest equals the
-    one recorded in the training data folder (``virtual_css.json``).
+    The report is ``explicit``, else the one recorded in the data folder's marker
+    (``virtual_css.json``: ``report``, an absolute path written by ``cin-ml virtualize``),
+    else ``reports/virtual_css/<data folder name>/report.json`` (the default location); it is
+    used only if its ``virtual`` digest equals the one recorded in the marker.
     """
     import json
 
     data_dir = Path(tags.get("cin.data_dir", ""))
-    digests: dict = {}
+    info: dict = {}
     marker = data_dir / "virtual_css.json"
     if marker.is_file():
-        digests = json.loads(marker.read_text(encoding="utf-8")).get("digests", {})
+        info = json.loads(marker.read_text(encoding="utf-8"))
+    digests: dict = info.get("digests", {})
     if tags.get("cin.data_form") != "virtual":
         return None, None, digests
-    path = Path(explicit) if explicit else Path("reports/virtual_css") / data_dir.name / \
-        "report.json"
-    if not path.is_file():
-        return None, f"{path} not found", digests
+    default = Path("reports/virtual_css") / data_dir.name / "report.json"
+    if explicit:
+        tried = [Path(explicit)]
+    else:
+        tried = [Path(info["report"])] if info.get("report") else []
+        tried += [default] if default not in tried else []
+    path = next((p for p in tried if p.is_file()), None)
+    if path is None:
+        return None, f"{' / '.join(map(str, tried))} not found", digests
     report = json.loads(path.read_text(encoding="utf-8"))
     want, got = digests.get("virtual"), (report.get("digests") or {}).get("virtual")
     if not want or want != got:

@@ -146,3 +146,50 @@ def test_cli_virtualize_end_to_end_no_leak(source_dir, monkeypatch):
     assert run.data.metrics["fidelity.quality"] == pytest.approx(rep["fidelity"]["quality"])
     assert pd.Series([a.path for a in c.list_artifacts(run.info.run_id)]).isin(
         ["report.json", "report.html"]).sum() == 2
+    # the data folder's marker says where the report is (absolute) and which run logged it
+    marker = json.loads((source_dir / "virtual" / "virtual_css.json").read_text())
+    assert Path(marker["report"]).is_absolute()
+    assert Path(marker["report"]) == (source_dir / "reports/virtual_css/virtual/report.json"
+                                      ).resolve()
+    assert marker["run_id"] == run.info.run_id
+    assert marker["digests"]["virtual"] == rep["digests"]["virtual"]
+
+
+def test_card_finds_the_report_the_marker_records(tmp_path, monkeypatch):
+    """A virtual CSS written under workspace/ with its report in workspace/reports: the card
+    (run_card -> _virtual_report) finds it from any working directory, digest checked."""
+    from cin_ml.pipeline import _virtual_report
+
+    ws = tmp_path / "workspace"
+    data = ws / "data" / "virtual"
+    data.mkdir(parents=True)
+    rep = ws / "reports" / "virtual_css" / "virtual" / "report.json"
+    rep.parent.mkdir(parents=True)
+    rep.write_text(json.dumps({"digests": {"virtual": "d1"}, "passed": True}))
+    marker = data / "virtual_css.json"
+    marker.write_text(json.dumps({"digests": {"virtual": "d1"}, "report": str(rep),
+                                  "run_id": "r1"}))
+    tags = {"cin.data_form": "virtual", "cin.data_dir": str(data)}
+    monkeypatch.chdir(tmp_path)  # reports/virtual_css/virtual/ does not exist here
+    report, problem, digests = _virtual_report(tags, None)
+    assert problem is None and report["passed"] and digests == {"virtual": "d1"}
+    # an explicit path wins, and is still checked against the digest
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"digests": {"virtual": "d2"}}))
+    report, problem, _ = _virtual_report(tags, other)
+    assert report is None and "another dataset" in problem
+    # a recorded report of another dataset is refused
+    rep.write_text(json.dumps({"digests": {"virtual": "d2"}}))
+    assert "another dataset" in _virtual_report(tags, None)[1]
+    # an old marker without the path: the default location, relative to the working dir
+    rep.write_text(json.dumps({"digests": {"virtual": "d1"}}))
+    marker.write_text(json.dumps({"digests": {"virtual": "d1"}}))
+    assert "not found" in _virtual_report(tags, None)[1]
+    monkeypatch.chdir(ws)
+    assert _virtual_report(tags, None)[0] is not None
+    # a recorded path that is gone: the default is tried too, and both are named
+    marker.write_text(json.dumps({"digests": {"virtual": "d1"},
+                                  "report": str(tmp_path / "gone.json")}))
+    monkeypatch.chdir(tmp_path)
+    problem = _virtual_report(tags, None)[1]
+    assert "gone.json" in problem and "reports/virtual_css/virtual/report.json" in problem
