@@ -26,3 +26,21 @@ def mlflow_store(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("CIN_ML_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
     return uri
+
+
+@pytest.fixture(autouse=True)
+def _restore_tracking_uri():
+    """mlflow.set_tracking_uri sets a process-global URI *and* $MLFLOW_TRACKING_URI: undo both
+    after each test so no test (or notebook kernel) inherits another test's store."""
+    import sys
+
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        mlflow.set_tracking_uri(None)  # clears the global and the variable
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
