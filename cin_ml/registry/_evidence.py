@@ -155,6 +155,7 @@ def consent_scope(client, run_id: str, tags: Mapping[str, str],
         return {"css_ids": sorted(map(str, logged.get("css_ids", []))),
                 "datasets": sorted(map(str, logged.get("datasets", []))),
                 "agreements": sorted(map(str, logged.get("agreements", []))),
+                "agreement_records": list(logged.get("agreement_records", [])),
                 "source": CONSENT_SCOPE}, None
     css = _css_of(tags.get("cin.data_dir"))
     if css is None:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cin_ml.consent import ConsentRegistry, check_consent
+from cin_ml.consent import ConsentRegistry, agreements_from_frame, check_consent
 from cin_ml.registry._evidence import RunEvidence
 from cin_ml.registry._settings import GATES, GovernanceSettings
 
@@ -180,6 +180,16 @@ def consent_result(scope: Mapping | None, consent: ConsentRegistry, purpose: str
     if scope is None:
         return GateResult("consent", False, note or "the run records no consent scope")
     try:
+        # the agreements the run relied on (recorded at training) are judged on `today`,
+        # together with those of the configured registry (e.g. a renewed agreement)
+        records = scope.get("agreement_records") or []
+        if records:
+            import pandas as pd
+
+            relied = agreements_from_frame(pd.DataFrame(records)).agreements
+            known = {a.id for a in relied}
+            consent = ConsentRegistry(agreements=relied + tuple(
+                a for a in consent.agreements if a.id not in known))
         chk = check_consent(consent, scope.get("css_ids", []), scope.get("datasets", []),
                             purpose, today)
     except Exception as exc:
