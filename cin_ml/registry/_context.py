@@ -17,6 +17,7 @@ from cin_ml.registry._store import (
     RegistryStore,
     ensure_experiment,
     governance_lock,
+    registry_client,
     resolve_registry_store,
 )
 from cin_ml.registry._txn import recover
@@ -66,7 +67,7 @@ def make_ctx(settings: GovernanceSettings | None = None, consent: ConsentRegistr
              store: RegistryStore | str | None = None, today: dt.date | None = None) -> Ctx:
     """A :class:`Ctx` from explicit parts or the defaults (configs and default store)."""
     st = store if isinstance(store, RegistryStore) else resolve_registry_store(store)
-    return Ctx(st, st.client(), settings or load_governance_settings(),
+    return Ctx(st, registry_client(st), settings or load_governance_settings(),
                consent if consent is not None else load_agreements(),
                today or dt.date.today())
 

@@ -22,68 +22,36 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from cin_ml.errors import GovernanceError, TrackingError
+from cin_ml.errors import GovernanceError
+from cin_ml.store import Store, resolve_store
+from cin_ml.store import ensure_experiment as _ensure_experiment
 
 LOCK_MODEL = "cin-governance-lock"
 
 
-@dataclass(frozen=True)
-class RegistryStore:
-    """Where the registry and the governance history live."""
-
-    tracking_uri: str
-    artifact_root: str | None
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        if self.tracking_uri.startswith("sqlite:///"):
-            return Path(self.tracking_uri.removeprefix("sqlite:///"))
-        return None
-
-    def client(self):
-        """An MlflowClient on this store (artifact download progress bars switched off:
-        the registry downloads small JSON files, and the CLI prints its own output)."""
-        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+RegistryStore = Store
+"""Where the registry and the governance history live (the shared :class:`Store`)."""
 
 
-def resolve_registry_store(tracking_uri: str | None = None) -> RegistryStore:
-    """The store to use (same resolution as ``cin_ml.tracking.resolve_store``)."""
-    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not uri:
-        uri = f"sqlite:///{(Path.cwd() / 'mlruns' / 'mlflow.db').resolve()}"
-    root = os.environ.get("CIN_ML_ARTIFACT_ROOT")
-    if uri.startswith("sqlite:///"):
-        db = Path(uri.removeprefix("sqlite:///"))
-        db.parent.mkdir(parents=True, exist_ok=True)
-        root = root or str((db.parent / "artifacts").resolve())
-    elif uri.startswith("file:") or "://" not in uri:
-        raise TrackingError(f"MLFLOW_TRACKING_URI={uri!r}: the plain file store is not "
-                            f"supported; use sqlite:///path/mlflow.db or a server URL")
-    return RegistryStore(uri, root)
+def registry_client(store: Store):
+    """An MlflowClient on the store (artifact download progress bars switched off: the
+    registry downloads small JSON files, and the CLI prints its own output)."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=store.tracking_uri, registry_uri=store.tracking_uri)
 
 
-def ensure_experiment(client, name: str, store: RegistryStore) -> str:
-    """Id of experiment ``name``, created (with a pinned artifact location) if missing."""
-    exp = client.get_experiment_by_name(name)
-    if exp is not None:
-        if exp.lifecycle_stage == "deleted":
-            raise GovernanceError(f"experiment '{name}' is deleted in {store.tracking_uri}: "
-                                  f"the governance history was removed; restore it")
-        return exp.experiment_id
-    loc = Path(store.artifact_root, name).as_uri() if store.artifact_root else None
-    try:
-        return client.create_experiment(name, artifact_location=loc)
-    except Exception:  # created concurrently by another process
-        exp = client.get_experiment_by_name(name)
-        if exp is None:
-            raise
-        return exp.experiment_id
+def resolve_registry_store(tracking_uri: str | None = None) -> Store:
+    """The store to use (the shared resolution of :func:`cin_ml.store.resolve_store`)."""
+    return resolve_store(tracking_uri)
+
+
+def ensure_experiment(client, name: str, store: Store) -> str:
+    """Id of experiment ``name``, created if missing (a deleted history is an error)."""
+    return _ensure_experiment(client, name, store, GovernanceError)
 
 
 @contextlib.contextmanager
@@ -130,7 +98,7 @@ def _file_lock(path: Path, timeout_s: float) -> Iterator[None]:
 @contextlib.contextmanager
 def _registry_mutex(store: RegistryStore, timeout_s: float,
                     stale_after_s: float) -> Iterator[None]:
-    client = store.client()
+    client = registry_client(store)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     deadline = time.monotonic() + timeout_s
     while True:

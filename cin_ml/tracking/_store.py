@@ -6,41 +6,10 @@ import contextlib
 import os
 import subprocess
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 
-from cin_ml.errors import TrackingError
+from cin_ml.store import Store, ensure_experiment, resolve_store
 
-DEFAULT_STORE_DIR = "mlruns"
 MODEL_NAME = "model"
-
-
-@dataclass(frozen=True)
-class Store:
-    """Where runs (``tracking_uri``) and their artifacts (``artifact_root``) live."""
-
-    tracking_uri: str
-    artifact_root: str | None
-
-    def to_dict(self) -> dict:
-        return {"tracking_uri": self.tracking_uri, "artifact_root": self.artifact_root}
-
-
-def resolve_store(tracking_uri: str | None = None) -> Store:
-    """The store to use: ``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else the embedded
-    default ``sqlite:///<cwd>/mlruns/mlflow.db`` (artifacts in ``<cwd>/mlruns/artifacts``)."""
-    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not uri:
-        uri = f"sqlite:///{(Path.cwd() / DEFAULT_STORE_DIR / 'mlflow.db').resolve()}"
-    root = os.environ.get("CIN_ML_ARTIFACT_ROOT")
-    if uri.startswith("sqlite:///"):
-        db = Path(uri.removeprefix("sqlite:///"))
-        db.parent.mkdir(parents=True, exist_ok=True)
-        root = root or str((db.parent / "artifacts").resolve())
-    elif uri.startswith("file:") or "://" not in uri:
-        raise TrackingError(f"MLFLOW_TRACKING_URI={uri!r}: the plain file store is not "
-                            f"supported; use sqlite:///path/mlflow.db or a server URL")
-    return Store(uri, root)
 
 
 def as_store(store: Store | str | None) -> Store:
@@ -73,20 +42,7 @@ def experiment_name(task: str) -> str:
 
 
 def _experiment_id(client, name: str, store: Store) -> str:
-    exp = client.get_experiment_by_name(name)
-    if exp is not None:
-        if exp.lifecycle_stage == "deleted":
-            raise TrackingError(f"experiment '{name}' is deleted in {store.tracking_uri}; "
-                                f"restore it or use another store")
-        return exp.experiment_id
-    loc = Path(store.artifact_root, name).as_uri() if store.artifact_root else None
-    try:
-        return client.create_experiment(name, artifact_location=loc)
-    except Exception:  # created concurrently by another process
-        exp = client.get_experiment_by_name(name)
-        if exp is None:
-            raise
-        return exp.experiment_id
+    return ensure_experiment(client, name, store)
 
 
 def git_commit() -> str:

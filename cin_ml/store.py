@@ -1,0 +1,74 @@
+"""Where the MLflow tracking store and its artifacts live (no mlflow import here).
+
+One resolution for everything tracked, shared by :mod:`cin_ml.tracking` and
+:mod:`cin_ml.registry` (sibling layers that may not import each other): ``tracking_uri``,
+else ``$MLFLOW_TRACKING_URI``, else the embedded ``sqlite:///<cwd>/mlruns/mlflow.db``;
+artifacts under ``$CIN_ML_ARTIFACT_ROOT``, or ``artifacts/`` beside a SQLite database. The
+plain ``./mlruns`` file store is refused (current MLflow deprecates it and silently falls
+back to it when a folder of experiments exists).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cin_ml.errors import TrackingError
+
+__all__ = ["DEFAULT_STORE_DIR", "Store", "ensure_experiment", "resolve_store"]
+
+DEFAULT_STORE_DIR = "mlruns"
+
+
+@dataclass(frozen=True)
+class Store:
+    """Where runs (``tracking_uri``) and their artifacts (``artifact_root``) live."""
+
+    tracking_uri: str
+    artifact_root: str | None
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.tracking_uri.startswith("sqlite:///"):
+            return Path(self.tracking_uri.removeprefix("sqlite:///"))
+        return None
+
+    def to_dict(self) -> dict:
+        return {"tracking_uri": self.tracking_uri, "artifact_root": self.artifact_root}
+
+
+def resolve_store(tracking_uri: str | None = None) -> Store:
+    """The store to use (see the module docstring); creates a SQLite store's folder."""
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        uri = f"sqlite:///{(Path.cwd() / DEFAULT_STORE_DIR / 'mlflow.db').resolve()}"
+    root = os.environ.get("CIN_ML_ARTIFACT_ROOT")
+    if uri.startswith("sqlite:///"):
+        db = Path(uri.removeprefix("sqlite:///"))
+        db.parent.mkdir(parents=True, exist_ok=True)
+        root = root or str((db.parent / "artifacts").resolve())
+    elif uri.startswith("file:") or "://" not in uri:
+        raise TrackingError(f"MLFLOW_TRACKING_URI={uri!r}: the plain file store is not "
+                            f"supported; use sqlite:///path/mlflow.db or a server URL")
+    return Store(uri, root)
+
+
+def ensure_experiment(client, name: str, store: Store,
+                      error: type[Exception] = TrackingError) -> str:
+    """Id of experiment ``name`` on ``client`` (an MlflowClient), created with an artifact
+    location pinned under the store's artifact root if missing; a deleted one is ``error``."""
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage == "deleted":
+            raise error(f"experiment '{name}' is deleted in {store.tracking_uri}; restore it "
+                        f"or use another store")
+        return exp.experiment_id
+    loc = Path(store.artifact_root, name).as_uri() if store.artifact_root else None
+    try:
+        return client.create_experiment(name, artifact_location=loc)
+    except Exception:  # created concurrently by another process
+        exp = client.get_experiment_by_name(name)
+        if exp is None:
+            raise
+        return exp.experiment_id
