@@ -1,0 +1,227 @@
+"""Commands of the ethics committee and the operators: register, review, promote, rollback,
+compare, history, governance check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cin_ml.cli._app import _progress, _run, app, console, err_console  # noqa: F401
+
+# ----------------------------------------------------------------------------- governance
+_WHO_HELP = "(default: $CIN_ML_USER). Declared, not authenticated, in the embedded store."
+
+
+@app.command()
+def register(
+    run: Annotated[str, typer.Option("--run", help="Training run id with a complete card.")],
+    author: Annotated[str | None, typer.Option(
+        help="Who built the model (default: the run's cin.author, then $CIN_ML_USER).")]
+    = None,
+) -> None:
+    """Register a run as a pending version of its task's model (needs a complete card)."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_register
+
+        s = run_register(run, author=author, progress=_progress)
+        console.print(f"Registered [bold]{s['model']} v{s['version']}[/] from run {s['run_id']}"
+                      f" · author {s['author']} · review pending")
+        console.print(f"card SHA-256 {s['card_sha256']} · fairness (worst): "
+                      f"{s['fairness_worst']}" + (f" · fails: {', '.join(s['fairness_fails'])}"
+                                                  if s["fairness_fails"] else ""))
+        console.print(f"history event #{s['event']}")
+
+    _run(go)
+
+
+@app.command()
+def review(
+    model: Annotated[str, typer.Option(help="Registered model, e.g. cin-ecriture-4e.")],
+    version: Annotated[str, typer.Option(help="Model version number.")],
+    approve: Annotated[bool | None, typer.Option(
+        "--approve/--reject", help="The committee's decision.")] = None,
+    reviewer: Annotated[str | None, typer.Option(
+        help="Committee member deciding " + _WHO_HELP)] = None,
+    comment: Annotated[str, typer.Option(help="Why (required to reject).")] = "",
+    conditions: Annotated[str, typer.Option(help="Conditions attached to an approval.")] = "",
+    accept_fairness: Annotated[list[str] | None, typer.Option(
+        "--accept-fairness", help="Accept a fairness fail verdict, BREAKDOWN:METRIC "
+        "(e.g. sex:fnr, language_group:*); repeatable.")] = None,
+    expires: Annotated[str | None, typer.Option(
+        help="Approval end date YYYY-MM-DD (default and maximum: [approval] "
+        "max_validity_days).")] = None,
+) -> None:
+    """Record the ethics committee's decision on a model version."""
+
+    def go() -> None:
+        from cin_ml.errors import GovernanceError
+        from cin_ml.pipeline import run_review
+
+        if approve is None:
+            raise GovernanceError("say --approve or --reject")
+        s = run_review(model, version, approve=approve, reviewer=reviewer, comment=comment,
+                       conditions=conditions, accept_fairness=tuple(accept_fairness or ()),
+                       expires=expires, progress=_progress)
+        colour = "green" if s["state"] == "approved" else "red"
+        console.print(f"{s['model']} v{s['version']}: [bold {colour}]{s['state']}[/] by "
+                      f"{s['reviewer']}" + (f" until {s['expires']}" if s["expires"] else ""))
+        if s["accepted_fairness"]:
+            console.print(f"accepted fairness fails: {', '.join(s['accepted_fairness'])}")
+        console.print(f"bound to card {s['card_sha256']} · history event #{s['event']}")
+
+    _run(go)
+
+
+@app.command()
+def promote(
+    model: Annotated[str, typer.Option(help="Registered model, e.g. cin-ecriture-4e.")],
+    version: Annotated[str, typer.Option(help="Model version number.")],
+    alias: Annotated[str, typer.Option(help="champion or challenger.")] = "champion",
+    operator: Annotated[str | None, typer.Option(help="Operator acting " + _WHO_HELP)] = None,
+    why: Annotated[str, typer.Option(help="Reason, recorded in the history.")] = "",
+) -> None:
+    """Move @champion (or @challenger) to a version if every gate holds."""
+
+    def go() -> None:
+        from cin_ml.errors import GateError
+        from cin_ml.pipeline import run_promote
+
+        try:
+            s = run_promote(model, version, alias=alias, operator=operator, why=why,
+                            progress=_progress)
+        except GateError as exc:
+            err_console.print(f"[bold red]refused:[/] {model} v{version} @{alias}: "
+                              f"{len(exc.failed_gates)} gate(s) failed")
+            for line in str(exc).split(": ", 1)[1].split("; "):
+                err_console.print(f"  [red]✗[/] {line}", soft_wrap=True)
+            raise typer.Exit(1) from None
+        for r in s["gates"]["results"]:
+            console.print(f"  [green]✓[/] {r['gate']}: {r['detail']}", soft_wrap=True)
+        prev = f" (was v{s['previous']})" if s["previous"] else ""
+        console.print(f"[bold]{s['model']}@{s['alias']}[/] → v{s['version']}{prev} · "
+                      f"history event #{s['event']}")
+
+    _run(go)
+
+
+@app.command()
+def rollback(
+    model: Annotated[str, typer.Option(help="Registered model.")],
+    operator: Annotated[str | None, typer.Option(help="Operator acting " + _WHO_HELP)] = None,
+    why: Annotated[str, typer.Option(help="Reason (required), recorded in the history.")]
+    = "",
+) -> None:
+    """Move @champion back to the last earlier champion that still passes the gates."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_rollback
+
+        s = run_rollback(model, operator=operator, why=why, progress=_progress)
+        console.print(f"[bold]{s['model']}@champion[/] → v{s['version']} (was "
+                      f"v{s['previous']}) · history event #{s['event']}")
+
+    _run(go)
+
+
+@app.command()
+def compare(
+    model: Annotated[str, typer.Option(help="Registered model.")],
+) -> None:
+    """Compare @challenger with @champion on the same test cohort."""
+
+    def go() -> None:
+        from rich.table import Table
+
+        from cin_ml.pipeline import run_compare
+
+        s = run_compare(model, progress=_progress)
+        t = Table(title=f"{s['model']} · test cohort {s['test_cohort']} · {s['n']:,} students")
+        t.add_column("metric")
+        t.add_column(f"champion v{s['champion']}", justify="right")
+        t.add_column(f"challenger v{s['challenger']}", justify="right")
+        for k in s["metrics"]["champion"]:
+            t.add_row(k, f"{s['metrics']['champion'][k]:.3f}",
+                      f"{s['metrics']['challenger'][k]:.3f}")
+        t.add_row("fairness (worst)", s["fairness"]["champion"], s["fairness"]["challenger"])
+        console.print(t)
+        d = s["auc_diff"]
+        ci = (f" [{d['low']:+.3f}, {d['high']:+.3f}]" if d["low"] is not None else "")
+        console.print(f"AUC challenger − champion: {d['estimate']:+.3f}{ci} "
+                      f"({d['ci_level']:.0%} paired bootstrap, {d['n_boot']} draws)")
+
+    _run(go)
+
+
+@app.command()
+def history(
+    model: Annotated[str | None, typer.Option(help="Only this model's events.")] = None,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Check that no event was edited or removed (exit 1 if so).")]
+    = False,
+) -> None:
+    """Print the append-only governance history (who, when, what, why)."""
+
+    def go() -> None:
+        from rich.table import Table
+
+        from cin_ml.errors import GovernanceError
+        from cin_ml.pipeline import run_history
+
+        s = run_history(model, verify=verify, progress=_progress)
+        t = Table(title="Governance history" + (f" · {model}" if model else ""))
+        for col in ("#", "when (UTC)", "event", "model", "v", "who", "why"):
+            t.add_column(col)
+        for e in s["events"]:
+            t.add_row(str(e["seq"]), e["at"][:19].replace("T", " "), e["type"],
+                      e["model"] or "", e["version"] or "", e["actor"], e["why"][:80])
+        console.print(t)
+        if verify:
+            v = s["verify"]
+            for n in v["notes"]:
+                console.print(f"[dim]note:[/] {n}")
+            if not v["ok"]:
+                raise GovernanceError("history verification failed: "
+                                      + "; ".join(v["problems"]))
+            console.print(f"[bold green]history verified[/]: {v['n_events']} events, "
+                          f"chain intact, head {v['head'] or '(empty)'}")
+
+    _run(go)
+
+
+governance_app = typer.Typer(help="Periodic governance checks.", no_args_is_help=True)
+app.add_typer(governance_app, name="governance")
+
+
+@governance_app.command("check")
+def governance_check(
+    actor: Annotated[str | None, typer.Option(
+        help="Who runs the check (default: system:governance-check).")] = None,
+    on: Annotated[str | None, typer.Option(help="Check as of YYYY-MM-DD (default: today).")]
+    = None,
+) -> None:
+    """Expire approvals, flag models whose data-use agreements lapsed, withdraw @champion
+    from versions no longer valid and restore the last valid one."""
+
+    def go() -> None:
+        from cin_ml.pipeline import run_governance_check
+
+        s = run_governance_check(actor=actor, on_date=on, progress=_progress)
+        for e in s["expired"]:
+            console.print(f"[yellow]expired[/] approval of {e['model']} v{e['version']}")
+        for e in s["consent_flagged"]:
+            console.print(f"[red]consent[/] {e['model']} v{e['version']}: {e['reason']}",
+                          soft_wrap=True)
+        for e in s["consent_cleared"]:
+            console.print(f"[green]consent valid again[/] {e['model']} v{e['version']}")
+        for w in s["withdrawn"]:
+            to = f"restored v{w['to']}" if w["to"] else "no valid version left: alias removed"
+            console.print(f"[bold red]withdrawn[/] {w['model']}@{w['alias']} from "
+                          f"v{w['from']}; {to}")
+        if not s["changed"]:
+            console.print(f"governance check {s['on_date']}: nothing to do")
+
+    _run(go)
+
+
