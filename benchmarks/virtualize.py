@@ -54,8 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         times[f"  {k}"] = v
     t = time.perf_counter()
     report = evaluate_virtual_css(train, holdout, virt.tables, ev, seed=args.seed,
-                                  synthesized=(virt.source_students, virt.virtual_students))
+                                  synthesized=(virt.source_students, virt.virtual_students),
+                                  source_table=virt.source_table)
     times["evaluate"] = time.perf_counter() - t
+    for k, v in report.details["timings_s"].items():
+        times[f"  {k}"] = v
     total = time.perf_counter() - t0
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

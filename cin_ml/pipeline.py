@@ -171,7 +171,7 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
     virt = synthesize(train, syn_cfg, seed=seed, n_students=students, progress=progress)
     report = evaluate_virtual_css(train, holdout, virt.tables, ev_cfg, seed=seed,
                                   synthesized=(virt.source_students, virt.virtual_students),
-                                  progress=progress)
+                                  progress=progress, source_table=virt.source_table)
     full = {**report.to_dict(), "synthesis": virt.to_dict(), "deidentification": deid_report}
     figs = report_figures(report, virt.source_students, virt.virtual_students)
     page = render_report_html(report, figs, title=f"Virtual CSS report: {out.name}")

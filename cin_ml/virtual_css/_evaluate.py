@@ -19,8 +19,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Callable, Mapping
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +48,7 @@ class EvaluationConfig(Settings):
     validity_target: float = 1.0
     holdout_share: float = 0.2
     dcr_rows: int = 1000
+    sdmetrics_dcr_rows: int = 500
     dcr_max_closer_to_training: float = 0.6
     mia_max_auc: float = 0.6
     utility_min_ratio: float = 0.95
@@ -125,13 +129,32 @@ def _metadata(df: pd.DataFrame) -> dict:
     return {"tables": {"students": {"columns": cols}}}
 
 
-def _fidelity(real: pd.DataFrame, virt: pd.DataFrame, meta: dict) -> dict:
+@contextlib.contextmanager
+def _sdmetrics_quiet() -> Iterator[None]:
+    """Silence pandas' FutureWarning on object-dtype fillna downcasting that SDMetrics 0.32
+    triggers (``CategoryAdherence``: ``fillna(np.nan)`` on an all-null category column); it is
+    about SDMetrics' code, not the data, and would reach the user's terminal."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Downcasting object dtype arrays",
+                                category=FutureWarning)
+        yield
+
+
+def _fidelity(real: pd.DataFrame, virt: pd.DataFrame, meta: dict, rows: int, seed: int) -> dict:
+    """Quality on seeded subsamples of ``rows`` (pair trends cost O(rows x pairs)); validity
+    (per-column, linear) on every row: a virtual value is valid if inside the range or the
+    categories of *all* the real rows, not of a subsample that may miss the extremes."""
     from sdmetrics.reports import DiagnosticReport, QualityReport
 
+    def cap(df):
+        n = min(len(df), rows)
+        return df.sample(n, random_state=seed).reset_index(drop=True) if n < len(df) else df
+
     q = QualityReport()
-    q.generate({"students": real}, {"students": virt}, meta, verbose=False)
     d = DiagnosticReport()
-    d.generate({"students": real}, {"students": virt}, meta, verbose=False)
+    with _sdmetrics_quiet():
+        q.generate({"students": cap(real)}, {"students": cap(virt)}, meta, verbose=False)
+        d.generate({"students": real}, {"students": virt}, meta, verbose=False)
     props = q.get_properties().set_index("Property")["Score"]
     dprops = d.get_properties().set_index("Property")["Score"]
     shapes = q.get_details("Column Shapes")
@@ -153,35 +176,53 @@ def _row_keys(df: pd.DataFrame) -> pd.Series:
     return pd.util.hash_pandas_object(k.astype(str), index=False)
 
 
-def _encode(df: pd.DataFrame, ref: pd.DataFrame) -> np.ndarray:
-    """Rows as vectors whose L1 distance / n_columns is SDMetrics' DCR distance (numbers
-    scaled by the reference range and capped, categories one-hot x 0.5, nulls flagged)."""
-    parts = []
+def _encode(df: pd.DataFrame, ref: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows as ``(continuous, binary, weights)`` such that the L1 distance of the continuous
+    part plus the weighted L1 distance of the 0/1 part, over n_columns, is SDMetrics' DCR
+    distance (numbers scaled by the reference range and capped, categories one-hot with
+    weight 0.5, nulls flagged)."""
+    cont, binary, weight = [], [], []
     for c in ref.columns:
         if pd.api.types.is_float_dtype(ref[c]):
             lo, hi = ref[c].min(), ref[c].max()
             span = (hi - lo) if hi > lo else 1.0
             v = pd.to_numeric(df[c]).to_numpy(float)
-            parts += [np.nan_to_num(np.clip((v - lo) / span, 0, 1), nan=0.0),
-                      np.isnan(v).astype(float)]
+            cont.append(np.nan_to_num(np.clip((v - lo) / span, 0, 1), nan=0.0))
+            binary.append(np.isnan(v)[:, None])
+            weight.append([1.0])
         else:
             levels = pd.Index(ref[c].astype(object).fillna("\x00").unique())
             codes = levels.get_indexer(df[c].astype(object).fillna("\x00"))
-            onehot = np.zeros((len(df), len(levels) + 1))
-            onehot[np.arange(len(df)), np.where(codes < 0, len(levels), codes)] = 0.5
-            parts.append(onehot)
-    cols = [p if p.ndim == 2 else p[:, None] for p in parts]
-    return np.hstack(cols) / len(ref.columns)
+            onehot = np.zeros((len(df), len(levels) + 1), dtype=bool)
+            onehot[np.arange(len(df)), np.where(codes < 0, len(levels), codes)] = True
+            binary.append(onehot)
+            weight.append([0.5] * (len(levels) + 1))
+    k = len(ref.columns)
+    return (np.column_stack(cont) / k if cont else np.zeros((len(df), 0)),
+            np.hstack(binary).astype(float), np.concatenate(weight) / k)
 
 
-def _nearest_distance(probe: pd.DataFrame, reference: pd.DataFrame, scale: pd.DataFrame
-                      ) -> np.ndarray:
-    """Distance of each probe row to its closest reference row (exact, all reference rows)."""
-    from sklearn.neighbors import NearestNeighbors
+def _nearest_distance(probe: pd.DataFrame, reference: pd.DataFrame, scale: pd.DataFrame,
+                      chunk: int = 500) -> np.ndarray:
+    """Distance of each probe row to its closest reference row (exact, all reference rows).
 
-    nn = NearestNeighbors(n_neighbors=1, metric="manhattan", n_jobs=1)
-    nn.fit(_encode(reference, scale))
-    return nn.kneighbors(_encode(probe, scale))[0][:, 0]
+    Vectorised by blocks of probe rows: the continuous columns by a pairwise L1 (few
+    dimensions), the one-hot and null-flag columns by a matrix product (for 0/1 values,
+    ``|a - b| = a + b - 2ab``), 3x faster than a brute-force L1 over ~300 one-hot columns.
+    """
+    from sklearn.metrics import pairwise_distances
+
+    rc, rb, w = _encode(reference, scale)
+    pc, pb, _ = _encode(probe, scale)
+    rbw = rb * w
+    r_norm = rbw.sum(axis=1)
+    out = np.empty(len(probe))
+    for i in range(0, len(probe), chunk):
+        b = pb[i:i + chunk]
+        d = pairwise_distances(pc[i:i + chunk], rc, metric="manhattan", n_jobs=1)
+        d += (b @ w)[:, None] + r_norm[None, :] - 2.0 * (b @ rbw.T)
+        out[i:i + chunk] = d.min(axis=1)
+    return np.maximum(out, 0.0)
 
 
 def _privacy(train: pd.DataFrame, hold: pd.DataFrame, virt: pd.DataFrame, meta: dict,
@@ -195,11 +236,19 @@ def _privacy(train: pd.DataFrame, hold: pd.DataFrame, virt: pd.DataFrame, meta: 
     rng = np.random.default_rng(seed)
     n = min(cfg.dcr_rows, len(train), len(hold), len(virt))
 
-    def sub(df):
-        return df.iloc[np.sort(rng.choice(len(df), n, replace=False))].reset_index(drop=True)
+    def sub(df, k=n):
+        return df.iloc[np.sort(rng.choice(len(df), k, replace=False))].reset_index(drop=True)
 
     s_v, s_t, s_h = sub(virt), sub(train), sub(hold)
-    dcr = DCROverfittingProtection.compute_breakdown(s_t, s_v, s_h, meta, "students")
+    n_sdm = min(cfg.sdmetrics_dcr_rows, n)  # informational; quadratic and slow (pandas join)
+    pick = np.random.default_rng([seed, 2])
+
+    def few(df):
+        return df.iloc[np.sort(pick.choice(len(df), n_sdm, replace=False))]
+
+    with _sdmetrics_quiet():
+        dcr = DCROverfittingProtection.compute_breakdown(few(s_t), few(s_v), few(s_h), meta,
+                                                         "students")
     closer = float(dcr["synthetic_data_percentages"]["closer_to_training"])
     # exact DCR on equal-size references, one common scale (SDMetrics scales each reference
     # by its own range, which on small subsamples biases the comparison either way)
@@ -223,7 +272,8 @@ def _privacy(train: pd.DataFrame, hold: pd.DataFrame, virt: pd.DataFrame, meta: 
                     "median_dcr_virtual_to_training": round(float(np.median(d_t)), 4),
                     "median_dcr_virtual_to_holdout": round(float(np.median(d_h)), 4),
                     "score": round(float(min((1 - closer_exact) * 2, 1.0)), 4),
-                    "sdmetrics": {"metric": "DCROverfittingProtection", "rows_per_sample": n,
+                    "sdmetrics": {"metric": "DCROverfittingProtection",
+                                  "rows_per_sample": n_sdm,
                                   "score": round(float(dcr["score"]), 4),
                                   "closer_to_training": round(closer, 4)}},
             "membership_inference": {"auc": round(mia_auc, 4), "n_members": m,
@@ -234,7 +284,8 @@ def evaluate_virtual_css(train: Mapping[str, pd.DataFrame], holdout: Mapping[str
                          virtual: Mapping[str, pd.DataFrame],
                          config: EvaluationConfig | None = None, seed: int = 0,
                          synthesized: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-                         progress: Callable[[str], None] | None = None) -> VirtualCSSReport:
+                         progress: Callable[[str], None] | None = None,
+                         source_table: pd.DataFrame | None = None) -> VirtualCSSReport:
     """Score a virtual CSS against the source students it was fitted on and a holdout.
 
     Parameters
@@ -249,29 +300,39 @@ def evaluate_virtual_css(train: Mapping[str, pd.DataFrame], holdout: Mapping[str
         sampled (:class:`VirtualCSS`). When given, the headline fidelity scores that table
         (what SDV produced); the round trip through re-expansion is always scored too
         (``fidelity["round_trip"]``).
+    source_table
+        ``student_table(train)`` when already built (``VirtualCSS.source_table``).
     """
     cfg = config or EvaluationConfig.load()
     say = progress or (lambda _m: None)
-    real = _eval_frame(student_table(train))
+    clock = {"t": time.perf_counter()}
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - clock["t"], 3)
+        clock["t"] = now
+
+    real = _eval_frame(student_table(train) if source_table is None else source_table)
     hold = _eval_frame(student_table(holdout)).reindex(columns=real.columns)
     virt = _eval_frame(student_table(virtual)).reindex(columns=real.columns)
     meta = _metadata(real)
+    lap("student_tables")
     say("fidelity: SDMetrics quality and diagnostic reports")
 
-    def cap(df):  # the reports cost O(rows x column pairs): seeded subsample
-        n = min(len(df), cfg.fidelity_rows)
-        return df.sample(n, random_state=seed).reset_index(drop=True) if n < len(df) else df
-
-    fid = _fidelity(cap(real), cap(virt), meta)
+    fid = _fidelity(real, virt, meta, cfg.fidelity_rows, seed)
     if synthesized is not None:
-        src_w, virt_w = (cap(_eval_frame(df.reset_index(drop=True))) for df in synthesized)
-        fid = {**_fidelity(src_w, virt_w, _metadata(src_w)),
+        src_w, virt_w = (_eval_frame(df.reset_index(drop=True)) for df in synthesized)
+        fid = {**_fidelity(src_w, virt_w, _metadata(src_w), cfg.fidelity_rows, seed),
                "round_trip": {k: v for k, v in fid.items() if k != "per_column"}}
+    lap("fidelity")
     say("privacy: exact matches, DCR, membership inference")
     priv = _privacy(real, hold, virt, meta, cfg, seed)
+    lap("privacy")
     say("utility: LightGBM trained on virtual, tested on held-out source")
     util = utility_check(train, virtual, holdout, seed=seed, n_threads=cfg.lgbm_num_threads,
                          n_trees=cfg.lgbm_num_trees, top=cfg.top_drivers)
+    lap("utility")
     ratios = [u["ratio"] for u in util.values() if "ratio" in u]
     verdicts = {
         "quality": fid["quality"] >= cfg.quality_target,
@@ -287,5 +348,5 @@ def evaluate_virtual_css(train: Mapping[str, pd.DataFrame], holdout: Mapping[str
         "train": len(real), "holdout": len(hold), "virtual": len(virt)},
         "dcr_subsampled": "SDMetrics DCR is quadratic: seeded subsamples of "
                           f"{priv['dcr']['sdmetrics']['rows_per_sample']} rows each",
-        "fidelity_rows": cfg.fidelity_rows}
+        "fidelity_rows": cfg.fidelity_rows, "timings_s": timings}
     return VirtualCSSReport(fid, priv, util, verdicts, digests, details)

@@ -120,7 +120,9 @@ def student_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         per = ab.groupby("student_id")
         out["abs_per_year"] = (per.size() / n_years).reindex(out.index).fillna(0.0)
         out["abs_hours"] = per["hours"].mean().reindex(out.index)
-        shares = pd.crosstab(ab["student_id"], ab["reason_category"], normalize="index")
+        counts = ab.groupby(["student_id", "reason_category"], observed=True).size().unstack(
+            fill_value=0)  # pd.crosstab(normalize=) aggregates in Python: 5 s on 50k students
+        shares = counts.div(counts.sum(axis=1), axis=0)
         for c in cats:
             col = shares[c] if c in shares.columns else pd.Series(dtype=float)
             out[f"abs_{c}"] = col.reindex(out.index).astype(float)

@@ -193,3 +193,47 @@ def test_card_finds_the_report_the_marker_records(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     problem = _virtual_report(tags, None)[1]
     assert "gone.json" in problem and "reports/virtual_css/virtual/report.json" in problem
+
+
+def test_nearest_distance_is_the_exact_l1_dcr():
+    """The blocked nearest neighbour equals a brute-force L1 over the full encoding."""
+    import numpy as np
+
+    from cin_ml.virtual_css._evaluate import _encode, _nearest_distance
+
+    rng = np.random.default_rng(0)
+    n = 300
+    ref = pd.DataFrame({"a": rng.normal(size=n), "b": np.where(rng.random(n) < 0.1, np.nan,
+                                                               rng.uniform(0, 100, n)),
+                        "c": rng.choice(["x", "y", "z"], n).astype(object),
+                        "d": pd.Series(rng.choice(["1", None], n), dtype=object)})
+    probe = ref.sample(57, random_state=1).reset_index(drop=True)
+    probe.loc[:9, "c"] = "unseen"
+    probe.loc[10:19, "a"] += 0.3
+    got = _nearest_distance(probe, ref, ref, chunk=20)
+    rc, rb, w = _encode(ref, ref)
+    pc, pb, _ = _encode(probe, ref)
+    full_r, full_p = np.hstack([rc, rb * w]), np.hstack([pc, pb * w])
+    want = np.abs(full_p[:, None, :] - full_r[None, :, :]).sum(axis=2).min(axis=1)
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    assert (got[20:] == 0).all() and (got[:20] > 0).all()
+
+
+def test_sdmetrics_future_warnings_do_not_reach_the_user():
+    """SDMetrics' CategoryAdherence fillna on an all-null category column warns (pandas
+    downcasting FutureWarning); the evaluation silences exactly that."""
+    import warnings
+
+    import numpy as np
+
+    from cin_ml.virtual_css._evaluate import _fidelity, _metadata
+
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"a": rng.normal(size=200), "b": rng.choice(["x", "y"], 200).astype(
+        object), "c": pd.Series([None] * 200, dtype=object)})
+    virt = real.assign(c=pd.Series(["1"] * 100 + [None] * 100, dtype=object))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        _fidelity(real, virt, _metadata(real), 100, 0)
+    assert not [w for w in seen if issubclass(w.category, FutureWarning)], \
+        [str(w.message) for w in seen]
