@@ -198,7 +198,12 @@ def _make_synthesizer(metadata, cfg: SynthesisConfig, seed: int):
     if cfg.synthesizer == "gaussian_copula":
         from sdv.single_table import GaussianCopulaSynthesizer
 
-        return GaussianCopulaSynthesizer(metadata,
+        # RDT's UniformEncoder turns a category into a value uniform on its slice of [0, 1]:
+        # "uniform" is that column's exact marginal (a fitted "norm" piled the clipped tails
+        # onto the first and last categories: cohort sizes came out 0.5-1.4x the source's)
+        cols = metadata.to_dict()["tables"][TABLE]["columns"]
+        cats = {c: "uniform" for c, m in cols.items() if m["sdtype"] == "categorical"}
+        return GaussianCopulaSynthesizer(metadata, numerical_distributions=cats,
                                          default_distribution=cfg.default_distribution)
     import torch
     from sdv.single_table import CTGANSynthesizer, TVAESynthesizer
