@@ -158,7 +158,7 @@ def test_cli_virtualize_end_to_end_no_leak(source_dir, monkeypatch):
 def test_card_finds_the_report_the_marker_records(tmp_path, monkeypatch):
     """A virtual CSS written under workspace/ with its report in workspace/reports: the card
     (run_card -> _virtual_report) finds it from any working directory, digest checked."""
-    from cin_ml.pipeline import _virtual_report
+    from cin_ml.pipeline._card import _virtual_report
 
     ws = tmp_path / "workspace"
     data = ws / "data" / "virtual"

@@ -1,0 +1,187 @@
+"""Scoring by role (``cin-ml predict``): school, CSS, ministry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cin_ml.pipeline._common import Progress, _quiet
+from cin_ml.pipeline._consent import _agreements_for, _css_ids, _use_purpose
+
+
+def _restrict_to_css(tables: dict, css_ids) -> dict:
+    """The tables of ``css_ids`` only (the others' data is never processed)."""
+    keep = set(css_ids)
+    st = tables["students"]
+    st = st.loc[st["css_id"].astype(str).isin(keep)]
+    ids = set(st["student_id"])
+    out = {}
+    for name, df in tables.items():
+        if name == "students":
+            out[name] = st
+        elif "student_id" in df.columns:
+            out[name] = df.loc[df["student_id"].isin(ids)]
+        elif "css_id" in df.columns:
+            out[name] = df.loc[df["css_id"].astype(str).isin(keep)]
+        else:
+            out[name] = df
+    return out
+
+
+def _model_datasets(features) -> list[str]:
+    """Datasets a model's inputs come from (``academic`` always: population, marks)."""
+    from cin_ml.features import feature_sources
+    from cin_ml.schema import TABLES
+
+    found = {"academic"}
+    for f in features:
+        found.update(TABLES[t].dataset for t, _ in feature_sources(f) if t in TABLES)
+    return sorted(found)
+
+
+_PREDICT_TABLES = ("css", "students", "enrolments", "marks", "absences", "intervention_plans",
+                   "schools", "ministry_exams", "outcomes")
+
+
+def run_predict(model: str, data: Path | str, role: str, scope: str, *,
+                out: Path | str = "reports", agreements: Path | str | None = None,
+                lang: str | None = None, config: Path | str | None = None,
+                features_config: Path | str | None = None, tracking_uri: str | None = None,
+                on_date=None, progress: Progress = _quiet) -> dict:
+    """Score ``data`` with the registered model ``NAME@ALIAS`` for one role and scope.
+
+    - ``school`` (scope: a school id): the school's students ranked by risk, with band,
+      reasons and an explanation sheet each (``sheets/``), and the school's tables;
+    - ``css`` (scope: a CSS id): aggregates by school and grade, no student row;
+    - ``ministry`` (scope: ``network`` or a CSS id): aggregates by CSS over the CSS whose
+      agreements cover the model's datasets for the purpose (the others' data is dropped
+      before scoring); small cells suppressed with complementary suppression.
+
+    Writes ``<out>/predict/<role>-<scope>/`` atomically: ``report.html``, ``risk.csv`` /
+    ``.parquet``, ``results.csv`` / ``.parquet``, ``students.*`` (school), ``sheets/``
+    (school) and ``manifest.json``. Aggregate outputs are scanned for identifiers and small
+    cells before anything is written.
+    """
+    import dataclasses
+    import json
+
+    from cin_ml.access import (
+        ROLES,
+        css_report,
+        explain_scored,
+        identifier_values,
+        load_access_settings,
+        ministry_report,
+        render_report,
+        scan_frames,
+        scan_text,
+        school_report,
+        score_cohort,
+    )
+    from cin_ml.consent import check_consent
+    from cin_ml.errors import ConfigError, DataError, PolicyError
+    from cin_ml.extract import atomic_dir, read_extract, write_json_atomic
+    from cin_ml.features import load_feature_settings
+    from cin_ml.tracking import load_run_bundle, resolve_served_model, resolve_store
+
+    settings = load_access_settings(config)
+    if role not in ROLES:
+        raise ConfigError(f"--role {role!r}: expected one of {', '.join(ROLES)}")
+    rs = settings.role(role)
+    lang = lang or rs.lang
+    if lang not in ("fr", "en"):
+        raise ConfigError(f"--lang must be fr or en; got {lang!r}")
+    if not scope or "/" in scope or scope.startswith("."):
+        raise ConfigError(f"--scope {scope!r}: expected a school id, a CSS id or 'network'")
+    data = Path(data)
+    store = resolve_store(tracking_uri)
+    served = resolve_served_model(model, store)
+    if served.alias not in settings.serving.aliases:
+        raise PolicyError(f"{served.ref}: only {', '.join(settings.serving.aliases)} may be "
+                          f"scored for a role ([serving] aliases in access.toml)")
+    if (settings.serving.refuse_invalid_consent
+            and served.tags.get("cin.consent.state") == "invalid"):
+        raise PolicyError(f"{served.ref} (v{served.version}) is flagged by the governance "
+                          f"check: {served.tags.get('cin.consent.flag') or 'consent invalid'}")
+    progress(f"{served.ref} is version {served.version} (run {served.run_id})")
+    bundle = load_run_bundle(served.run_id, store)
+    tables = read_extract(data, _PREDICT_TABLES, required=_PREDICT_TABLES[1:7])
+    meta: dict = {"model": {**served.to_dict(), "task": bundle.task},
+                  "data": str(data.resolve()), "role": role, "scope": scope}
+    if role == "school":
+        sch = tables["schools"].assign(school_id=tables["schools"]["school_id"].astype(str))
+        if scope not in set(sch["school_id"]):
+            raise DataError(f"school {scope!r} is not in {data}/schools.parquet")
+        css_of = str(sch.set_index("school_id").loc[scope, "css_id"])
+        tables = _restrict_to_css(tables, [css_of])
+    elif role == "css":
+        known = _css_ids(tables, data)
+        if scope not in known:
+            raise DataError(f"CSS {scope!r} is not in {data} (known: {', '.join(known[:8])})")
+        tables = _restrict_to_css(tables, [scope])
+    else:
+        registry, source = _agreements_for(data, agreements)
+        datasets = _model_datasets(bundle.features)
+        purpose = _use_purpose(config)
+        consenting, excluded, used = [], {}, []
+        for css in _css_ids(tables, data):
+            chk = check_consent(registry, [css], datasets, purpose, on_date)
+            if chk.ok:
+                consenting.append(css)
+                used.extend(chk.agreement_ids)
+            else:
+                excluded[css] = "; ".join(f"{g.dataset}: {g.detail}" for g in chk.missing)
+        meta["consent"] = {"purpose": purpose, "datasets": datasets, "source": source,
+                           "agreements": sorted(used), "excluded": excluded}
+        progress(f"{len(consenting)} CSS with valid agreements, {len(excluded)} excluded")
+        if scope != "network" and scope not in consenting:
+            why = excluded.get(scope, "not in the extract")
+            raise PolicyError(f"ministry scope {scope!r}: no valid data-use agreement covers "
+                              f"{', '.join(datasets)} for {purpose!r} ({why})")
+        if not consenting:
+            raise PolicyError("ministry report: no CSS in the extract has a valid data-use "
+                              "agreement for this use; nothing may be published")
+        tables = _restrict_to_css(tables, consenting)
+    progress(f"scoring {len(tables['students']):,} students' extract with {served.ref}")
+    cohort = score_cohort(bundle, tables, settings.bands, load_feature_settings(features_config))
+    meta["cohort"] = cohort.to_dict()
+    ref = f"{served.ref} (v{served.version})"
+    sheets: dict[str, str] = {}
+    if role == "school":
+        from cin_ml.explain import load_explain_settings, render_sheet
+
+        es, sheet_cfg = load_explain_settings()
+        ids = list(cohort.frame.index[cohort.frame["school_id"] == scope])
+        progress(f"explaining {len(ids)} students of school {scope}")
+        exps = explain_scored(bundle, cohort, ids, top_k=rs.top_reasons, explain_settings=es)
+        report = school_report(cohort, tables, scope, settings.bands, explanations=exps,
+                               lang=lang, min_cell_size=rs.min_cell_size)
+        contact = getattr(sheet_cfg, f"contact_{lang}")
+        sheets = {s: render_sheet(e, lang=lang, task=bundle.task, contact=contact,
+                                  model_ref=ref) for s, e in exps.items()}
+        report = dataclasses.replace(report, sheets=sheets)
+    elif role == "css":
+        report = css_report(cohort, tables, scope, settings.bands,
+                            min_cell_size=rs.min_cell_size)
+    else:
+        report = ministry_report(cohort, tables, consenting, excluded, settings.bands,
+                                 scope=scope, min_cell_size=rs.min_cell_size)
+    html = render_report(report, lang=lang, model_ref=ref)
+    if role != "school":
+        ids = identifier_values(tables)
+        findings = scan_frames(report.tables, ids, rs.min_cell_size) + scan_text(html, ids)
+        if findings:
+            raise PolicyError(f"{role} report for {scope} not published: "
+                              + "; ".join(findings))
+    target = Path(out) / "predict" / f"{role}-{scope}"
+    with atomic_dir(target) as tmp:
+        (tmp / "report.html").write_text(html, encoding="utf-8")
+        for name, df in report.tables.items():
+            df.to_csv(tmp / f"{name}.csv", index=False)
+            df.to_parquet(tmp / f"{name}.parquet", index=False)
+        for sid, page in sheets.items():
+            (tmp / "sheets").mkdir(exist_ok=True)
+            (tmp / "sheets" / f"{sid}.{lang}.html").write_text(page, encoding="utf-8")
+        write_json_atomic(tmp / "manifest.json", {**meta, "report": report.to_dict()})
+    progress(f"wrote {target}")
+    return json.loads(json.dumps({**report.to_dict(), **meta, "out": str(target),
+                                  "html": str(target / "report.html")}, default=str))

@@ -1,0 +1,105 @@
+"""Model cards of a training run (``cin-ml card``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cin_ml.pipeline._common import Progress, _quiet
+
+
+def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | None, str | None,
+                                                                      dict]:
+    """(report, why none, dataset digests) for a run trained on a virtual CSS.
+
+    The report is ``explicit``, else the one recorded in the data folder's marker
+    (``virtual_css.json``: ``report``, an absolute path written by ``cin-ml virtualize``),
+    else ``reports/virtual_css/<data folder name>/report.json`` (the default location); it is
+    used only if its ``virtual`` digest equals the one recorded in the marker.
+    """
+    import json
+
+    data_dir = Path(tags.get("cin.data_dir", ""))
+    info: dict = {}
+    marker = data_dir / "virtual_css.json"
+    if marker.is_file():
+        info = json.loads(marker.read_text(encoding="utf-8"))
+    digests: dict = info.get("digests", {})
+    if tags.get("cin.data_form") != "virtual":
+        return None, None, digests
+    default = Path("reports/virtual_css") / data_dir.name / "report.json"
+    if explicit:
+        tried = [Path(explicit)]
+    else:
+        tried = [Path(info["report"])] if info.get("report") else []
+        tried += [default] if default not in tried else []
+    path = next((p for p in tried if p.is_file()), None)
+    if path is None:
+        return None, f"{' / '.join(map(str, tried))} not found", digests
+    report = json.loads(path.read_text(encoding="utf-8"))
+    want, got = digests.get("virtual"), (report.get("digests") or {}).get("virtual")
+    if not want or want != got:
+        return None, (f"{path} describes another dataset (digest {str(got)[:12]}, training "
+                      f"data {str(want)[:12]})"), digests
+    return report, None, digests
+
+
+def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *,
+             sections: Path | str | None = None, ready: bool = False,
+             virtual_report: Path | str | None = None, tracking_uri: str | None = None,
+             log: bool = True, progress: Progress = _quiet) -> dict:
+    """Build, render and log the model card of a training run.
+
+    Reads the run's evidence (metrics, feature policy, and ``fairness/audit.json`` and
+    ``explain/global.json`` when those steps have run), the human sections
+    (``configs/cards/<task>.toml`` or ``sections``) and, for a virtual CSS, its evaluation
+    report. Writes ``<out>/<run_id>/card.{json,sha256,fr.md,en.md,fr.html,en.html}``
+    atomically and logs the same files under ``card/`` in the run. With ``ready``, refuses
+    (:class:`~cin_ml.cards.IncompleteCardError`) while a section or evidence is missing.
+    """
+    from cin_ml import tracking
+    from cin_ml.cards import LANGS, CardEvidence, build_card, load_sections, render_card
+    from cin_ml.errors import ConfigError, PolicyError, TrackingError
+    from cin_ml.extract import atomic_dir
+
+    if lang not in LANGS:
+        raise ConfigError(f"[cards] --lang must be one of {', '.join(LANGS)}; got '{lang}'")
+    store = tracking.resolve_store(tracking_uri)
+    progress(f"loading run {run_id}")
+    bundle = tracking.load_run_bundle(run_id, store)
+    if bundle.tags.get("cin.data_form") not in ("virtual", "deidentified"):
+        raise PolicyError(f"run {run_id} was trained on data_form="
+                          f"{bundle.tags.get('cin.data_form')!r}: cards are written only for "
+                          "virtual or de-identified data")
+    sec = load_sections(bundle.task, sections)
+
+    def optional(path: str):
+        try:
+            return tracking.load_artifact(run_id, path, store)
+        except TrackingError:
+            return None
+
+    report, problem, digests = _virtual_report(bundle.tags, virtual_report)
+    evidence = CardEvidence(
+        run={"run_id": bundle.run_id, "task": bundle.task, "experiment_id": bundle.experiment_id,
+             "status": bundle.status, "tags": bundle.tags, "model_uri": bundle.model_uri,
+             "consent": optional("consent/scope.json")},
+        model_meta=bundle.model_meta, evaluation=bundle.evaluation,
+        feature_policy=bundle.feature_policy, fairness=optional("fairness/audit.json"),
+        mitigation=optional("fairness/mitigation.json"), explain=optional("explain/global.json"),
+        virtual_css=report, virtual_css_problem=problem, dataset_digests=digests)
+    progress("building the card")
+    card = build_card(evidence, sec, ready_for_review=ready)
+    rendering = render_card(card)
+    local = Path(out) / run_id
+    with atomic_dir(local) as tmp:
+        for name, text in rendering.files.items():
+            (tmp / Path(name).name).write_text(text, encoding="utf-8")
+    if log:
+        progress(f"logging {len(rendering.files)} card files to run {run_id}")
+        tracking.log_artifacts(run_id, rendering.files, store)
+    return {"run_id": run_id, "task": bundle.task, "status": card.status,
+            "sha256": rendering.sha256, "gaps": [g.message.get(lang) for g in card.gaps],
+            "html": str(local / f"card.{lang}.html"), "markdown": str(local / f"card.{lang}.md"),
+            "json": str(local / "card.json"), "logged": sorted(rendering.files) if log else [],
+            "fairness": card.fairness.worst_verdict or card.fairness.status,
+            "risks": [r.text.get(lang) for r in card.considerations.risks]}

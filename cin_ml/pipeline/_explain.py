@@ -1,0 +1,112 @@
+"""Explanations of a training run (``cin-ml explain``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cin_ml.pipeline._common import Progress, _quiet
+
+
+def _policy_sensitive(policy: dict) -> tuple[list[str], list[str]]:
+    """(sensitive features, approved ones) from a run's ``policy/feature_policy.json``."""
+    sens = [d["feature"] for d in policy.get("decisions", ()) if d.get("role") == "sensitive"]
+    ok = [d["feature"] for d in policy.get("decisions", ())
+          if d.get("role") == "sensitive" and d.get("included") and d.get("justification")]
+    return sens, ok
+
+
+def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
+                full: bool = False, out: Path | str = "reports/explain",
+                config: Path | str | None = None, progress: Progress = _quiet) -> dict:
+    """Explain a training run: contributions where needed (flagged students, ``student``,
+    a global sample; every test student with ``full``), global importance, plots, reasons
+    and, for ``student``, the explanation sheet in ``lang``. Contributions are cached with
+    the run (``explain/contributions.parquet``) and reused on the next call. Everything is
+    logged under ``explain/`` in the run; the sheet is also written to ``out``.
+    """
+    import matplotlib.pyplot as plt
+
+    from cin_ml.errors import ConfigError, PolicyError, TrackingError
+    from cin_ml.explain import (
+        beeswarm,
+        contributions_from_frame,
+        dependence,
+        explain_cohort,
+        family_bars,
+        group_bars,
+        load_explain_settings,
+        render_sheet,
+    )
+    from cin_ml.extract import write_json_atomic
+    from cin_ml.features import AUDIT_ATTRIBUTES
+    from cin_ml.tracking import load_artifact, load_run_bundle, log_artifacts
+
+    if lang not in ("fr", "en"):
+        raise ConfigError(f"[explain] --lang must be fr or en; got '{lang}'")
+    settings, sheet_cfg = load_explain_settings(config)
+    progress(f"loading run {run_id}")
+    bundle = load_run_bundle(run_id)
+    form = bundle.tags.get("cin.data_form")
+    if form not in ("virtual", "deidentified"):
+        raise PolicyError(f"run {run_id} was trained on data_form={form!r}: explanations are "
+                          "written only for virtual or de-identified data "
+                          "(run cin-ml deidentify first)")
+    X = bundle.test_features.set_index("student_id")[bundle.features]
+    preds = bundle.test_predictions
+    cache = None
+    try:
+        cached = load_artifact(run_id, "explain/contributions.parquet")
+        meta = load_artifact(run_id, "explain/global.json")
+    except TrackingError:
+        cached = None
+    if cached is not None and list(cached.columns[1:-2]) == bundle.features:
+        from cin_ml.explain import ExplainerInfo
+
+        cache = contributions_from_frame(cached, ExplainerInfo(**meta["explainer"]))
+        progress(f"reusing {len(cache):,} cached contributions")
+    sens, approved = _policy_sensitive(bundle.feature_policy)
+    groups = [c for c in AUDIT_ATTRIBUTES if c in preds.columns]
+    progress(f"explaining {len(X):,} test students ({'all' if full else 'where needed'})")
+    e = explain_cohort(bundle.model, X, preds, asked=[student] if student else [],
+                       settings=settings, approved_sensitive=approved, sensitive=sens,
+                       group_columns=groups, full=full, cache=cache)
+    sample = e.contributions.subset(e.selection.sample)
+    figs = {"explain/plots/beeswarm.png": beeswarm(sample, X, max_rows=settings.beeswarm_max_rows,
+                                                   seed=settings.seed),
+            "explain/plots/families.png": family_bars(e.global_)}
+    for f in e.global_.ranking[:settings.dependence_plots]:
+        figs[f"explain/plots/dependence_{f}.png"] = dependence(sample, X, f, seed=settings.seed)
+    for attr in e.global_.per_group:
+        figs[f"explain/plots/groups_{attr}.png"] = group_bars(e.global_, attr)
+    files: dict = {"explain/global.json": e.to_dict(),
+                   "explain/students.json": e.students_dict(),
+                   "explain/contributions.parquet": e.contributions.frame(), **figs}
+    summary = {"run_id": run_id, "task": bundle.task, **e.selection.to_dict(),
+               "timings_s": e.to_dict()["timings_s"],
+               "top_features": [list(x[:3]) for x in e.global_.per_feature[:8]],
+               "top_families": [list(x) for x in e.global_.per_family[:5]],
+               "stability": (e.global_.stability.to_dict() if e.global_.stability else None),
+               "additivity_max_error": e.contributions.max_additivity_error}
+    if student:
+        st = e.student(student)
+        html = render_sheet(st, lang=lang, task=bundle.task,
+                            contact=getattr(sheet_cfg, f"contact_{lang}"),
+                            model_ref=f"{bundle.task} · run {run_id}")
+        name = f"explain/sheets/{student}.{lang}.html"
+        files[name] = html
+        local = Path(out) / run_id / f"{student}.{lang}.html"
+        local.parent.mkdir(parents=True, exist_ok=True)
+        tmp = local.with_suffix(".tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(local)
+        write_json_atomic(local.with_suffix(".json"), st.to_dict())
+        summary.update(student=student, sheet=str(local), flagged=st.flagged, score=st.score,
+                       reasons=st.sentences(lang),
+                       protective=[r.text(lang) for r in st.protective])
+    progress(f"logging {len(files)} explain artifacts to run {run_id}")
+    try:
+        summary["artifacts"] = log_artifacts(run_id, files)
+    finally:
+        for f in figs.values():
+            plt.close(f)
+    return summary
