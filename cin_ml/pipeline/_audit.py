@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cin_ml.pipeline._common import Progress, _quiet
+from cin_ml.pipeline._common import Progress, _quiet, load_publishable_run
 
 
 def run_audit(run_id: str, policy_path: Path | str | None = None, *,
@@ -18,7 +18,7 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
     :class:`~cin_ml.fairness.FairnessPolicy`) replaces the file, e.g. for a dataset spec's
     own audit attributes.
     """
-    from cin_ml.errors import DataError, PolicyError
+    from cin_ml.errors import DataError
     from cin_ml.fairness import (
         audit,
         load_policy,
@@ -27,16 +27,10 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
         plot_group_rates,
         plot_tradeoff,
     )
-    from cin_ml.tracking import load_run_bundle, log_artifacts
+    from cin_ml.tracking import log_artifacts
 
     policy = policy if policy is not None else load_policy(policy_path)
-    progress(f"loading run {run_id}")
-    bundle = load_run_bundle(run_id)
-    form = bundle.tags.get("cin.data_form")
-    if form not in ("virtual", "deidentified"):
-        raise PolicyError(f"run {run_id} was trained on data_form={form!r}: audits are "
-                          "published only for virtual or de-identified data "
-                          "(run cin-ml deidentify first)")
+    bundle = load_publishable_run(run_id, "audits are published", progress)
     preds = bundle.test_predictions
     missing = [c for c in ("y_true", "score", *policy.attributes) if c not in preds.columns]
     if missing:

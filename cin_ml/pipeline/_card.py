@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cin_ml.pipeline._common import Progress, _quiet
+from cin_ml.pipeline._common import Progress, _quiet, load_publishable_run
 
 
 def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | None, str | None,
@@ -58,18 +58,13 @@ def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *
     """
     from cin_ml import tracking
     from cin_ml.cards import LANGS, CardEvidence, build_card, load_sections, render_card
-    from cin_ml.errors import ConfigError, PolicyError, TrackingError
+    from cin_ml.errors import ConfigError, TrackingError
     from cin_ml.extract import atomic_dir
 
     if lang not in LANGS:
         raise ConfigError(f"[cards] --lang must be one of {', '.join(LANGS)}; got '{lang}'")
     store = tracking.resolve_store(tracking_uri)
-    progress(f"loading run {run_id}")
-    bundle = tracking.load_run_bundle(run_id, store)
-    if bundle.tags.get("cin.data_form") not in ("virtual", "deidentified"):
-        raise PolicyError(f"run {run_id} was trained on data_form="
-                          f"{bundle.tags.get('cin.data_form')!r}: cards are written only for "
-                          "virtual or de-identified data")
+    bundle = load_publishable_run(run_id, "cards are written", progress, store)
     sec = load_sections(bundle.task, sections)
 
     def optional(path: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cin_ml.pipeline._common import Progress, _quiet
+from cin_ml.pipeline._common import Progress, _quiet, load_publishable_run
 
 
 def _policy_sensitive(policy: dict) -> tuple[list[str], list[str]]:
@@ -26,7 +26,7 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
     """
     import matplotlib.pyplot as plt
 
-    from cin_ml.errors import ConfigError, PolicyError, TrackingError
+    from cin_ml.errors import ConfigError, TrackingError
     from cin_ml.explain import (
         beeswarm,
         contributions_from_frame,
@@ -39,18 +39,12 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
     )
     from cin_ml.extract import write_json_atomic
     from cin_ml.features import AUDIT_ATTRIBUTES
-    from cin_ml.tracking import load_artifact, load_run_bundle, log_artifacts
+    from cin_ml.tracking import load_artifact, log_artifacts
 
     if lang not in ("fr", "en"):
         raise ConfigError(f"[explain] --lang must be fr or en; got '{lang}'")
     settings, sheet_cfg = load_explain_settings(config)
-    progress(f"loading run {run_id}")
-    bundle = load_run_bundle(run_id)
-    form = bundle.tags.get("cin.data_form")
-    if form not in ("virtual", "deidentified"):
-        raise PolicyError(f"run {run_id} was trained on data_form={form!r}: explanations are "
-                          "written only for virtual or de-identified data "
-                          "(run cin-ml deidentify first)")
+    bundle = load_publishable_run(run_id, "explanations are written", progress)
     X = bundle.test_features.set_index("student_id")[bundle.features]
     preds = bundle.test_predictions
     cache = None
