@@ -82,7 +82,8 @@ def _metrics(ev: Mapping) -> Metrics:
                    oracle_available="oracle_auc" in iv,
                    auc_gap_to_oracle=ev.get("auc_gap_to_oracle"),
                    flag_rate=at.get("flag_rate"), ece=(ev.get("reliability") or {}).get("ece"),
-                   indicator_recall=ind.get("recall"), indicator_flag_rate=ind.get("flag_rate"))
+                   indicator_recall=ind.get("recall"), indicator_flag_rate=ind.get("flag_rate"),
+                   recall_at_indicator_rate=ev.get("model_at_indicator_rate", {}).get("recall"))
 
 
 def _provenance(ev: CardEvidence, s: CardSections, has_truth: bool) -> Provenance:

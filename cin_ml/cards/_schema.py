@@ -99,6 +99,8 @@ class Metrics(_Model):
     ece: float | None = None
     indicator_recall: float | None = None
     indicator_flag_rate: float | None = None
+    recall_at_indicator_rate: float | None = None
+    """The model's recall when it flags as many students as the indicator (like for like)."""
 
     def get(self, key: str) -> Interval | None:
         return next((r.value for r in self.rows if r.key == key), None)

@@ -65,6 +65,10 @@ def _how_well(card: ModelCard, lang: str) -> list[str]:
                 out.append(f"L'indicateur traditionnel (un résultat sous 60) en repère "
                            f"{round(100 * m.indicator_recall)} sur 100 en signalant "
                            f"{pct(m.indicator_flag_rate, lang)} des élèves.")
+                if m.recall_at_indicator_rate is not None:
+                    out.append(f"En signalant autant d'élèves que lui "
+                               f"({pct(m.indicator_flag_rate, lang)}), le modèle en repérerait "
+                               f"{round(100 * m.recall_at_indicator_rate)} sur 100.")
         else:
             out.append(f"Flagging {pct(m.flag_rate, lang)} of students, the model finds about "
                        f"{per100} in 100 of the students who {event} ({lvl}% CI: "
@@ -73,6 +77,10 @@ def _how_well(card: ModelCard, lang: str) -> list[str]:
                 out.append(f"The traditional indicator (any mark below 60) finds "
                            f"{round(100 * m.indicator_recall)} in 100 while flagging "
                            f"{pct(m.indicator_flag_rate, lang)} of students.")
+                if m.recall_at_indicator_rate is not None:
+                    out.append(f"Flagging as many students ({pct(m.indicator_flag_rate, lang)}),"
+                               f" the model would find {round(100 * m.recall_at_indicator_rate)}"
+                               f" in 100.")
     if auc is not None and auc.estimate is not None:
         a = (f"AUC {num(auc.estimate, 3, lang)} ({interval(auc, lang)})"
              + (f" vs {num(ind.estimate, 3, lang)} " if ind is not None else ""))

@@ -72,6 +72,11 @@ def test_card_from_a_real_run(run):
     assert logged.metrics.oracle_available and logged.provenance.origin == "simulated"
     assert logged.fairness.status == "available" and logged.explanations.drivers
     assert logged.model_details.run_id == run_id
+    # the first page compares with the indicator like for like (same share flagged)
+    same = load_artifact(run_id, "evaluation/metrics.json")["model_at_indicator_rate"]
+    assert logged.metrics.recall_at_indicator_rate == same["recall"]
+    assert (f"the model would find {round(100 * same['recall'])} in 100"
+            in Path(s["html"]).read_text(encoding="utf-8"))
 
     # same run -> same hash and the same bytes
     html_before = Path(s["html"]).read_bytes()
