@@ -10,7 +10,7 @@ shap and matplotlib are imported by the functions that use them.
 
 from __future__ import annotations
 
-import importlib
+from cin_ml._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     # contributions
@@ -56,13 +56,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -7,7 +7,7 @@ library; ``sdv`` is imported only by the synthesis module.
 
 from __future__ import annotations
 
-import importlib
+from cin_ml._lazy import lazy_exports
 
 # name -> private module that defines it
 _EXPORTS: dict[str, str] = {
@@ -58,13 +58,4 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
