@@ -44,3 +44,23 @@ def _restore_tracking_uri():
         os.environ.pop("MLFLOW_TRACKING_URI", None)
     else:
         os.environ["MLFLOW_TRACKING_URI"] = before
+
+
+@pytest.fixture(scope="session")
+def fast_models_config():
+    """``make(folder, n_boot) -> path`` of a models.toml for fast tests: no CV tuning, one
+    thread, ``n_boot`` bootstrap replicates (the rest as configs/models.toml)."""
+    import re
+
+    from cin_ml.config import config_path
+
+    def make(folder, n_boot: int):
+        text = config_path("models").read_text(encoding="utf-8")
+        for key, value in (("n_folds", 0), ("n_boot", n_boot), ("num_threads", 1)):
+            text, n = re.subn(rf"(?m)^{key} = \d+", f"{key} = {value}", text)
+            assert n >= 1, f"configs/models.toml has no '{key} =' line"
+        p = folder / "models.toml"
+        p.write_text(text, encoding="utf-8")
+        return p
+
+    return make

@@ -8,15 +8,6 @@ import pytest
 MODEL = "cin-ecriture-4e"
 
 
-def _fast_models_config(folder):
-    from cin_ml.config import config_path
-
-    text = config_path("models").read_text(encoding="utf-8")
-    text = text.replace("n_folds = 3", "n_folds = 0").replace("n_boot = 200", "n_boot = 20")
-    p = folder / "models.toml"
-    p.write_text(text.replace("num_threads = 0", "num_threads = 1"), encoding="utf-8")
-    return p
-
 
 @pytest.fixture(scope="session")
 def network(tmp_path_factory):
@@ -53,7 +44,7 @@ def deidentified(tables: dict, css_ids=None) -> dict:
 
 
 @pytest.fixture(scope="session")
-def served(network, tmp_path_factory):
+def served(network, tmp_path_factory, fast_models_config):
     """Train on CSS001 (de-identified), register, alias @champion and @challenger."""
     import mlflow
 
@@ -66,7 +57,8 @@ def served(network, tmp_path_factory):
     deid = root / "css001"
     write_extract(deidentified(network["sim"].tables, ["CSS001"]), deid)
     carry_agreements(network["source"], deid)
-    s = run_train(deid, "ecriture_4e", models_config=_fast_models_config(root),
+    models_config = fast_models_config(root, n_boot=20)
+    s = run_train(deid, "ecriture_4e", models_config=models_config,
                   tracking_uri=uri)
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     client.create_registered_model(MODEL)
@@ -74,4 +66,4 @@ def served(network, tmp_path_factory):
     client.set_registered_model_alias(MODEL, "champion", mv.version)
     client.set_registered_model_alias(MODEL, "challenger", mv.version)
     return {"uri": uri, "train": s, "deid": deid, "root": root, "client": client,
-           "version": mv.version, "models_config": _fast_models_config(root)}
+           "version": mv.version, "models_config": models_config}

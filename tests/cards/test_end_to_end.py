@@ -17,20 +17,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()
-def run(tmp_path, mlflow_store, monkeypatch):
+def run(tmp_path, mlflow_store, monkeypatch, fast_models_config):
     from cin_ml.pipeline import run_deidentify, run_simulate, run_train
 
     monkeypatch.chdir(tmp_path)
-    cfg = (REPO / "configs" / "models.toml").read_text(encoding="utf-8")
-    cfg = re.sub(r"(?m)^n_folds = \d+", "n_folds = 0", cfg)
-    cfg = re.sub(r"(?m)^n_boot = \d+", "n_boot = 60", cfg)
-    cfg = re.sub(r"(?m)^num_threads = \d+", "num_threads = 1", cfg)
-    (tmp_path / "models.toml").write_text(cfg, encoding="utf-8")
+    models_config = fast_models_config(tmp_path, n_boot=60)
     run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=4000, seed=5)
     run_deidentify(tmp_path / "src", tmp_path / "deid", truth=tmp_path / "truth",
                    truth_out=tmp_path / "deid_truth", demo_key=True)
     s = run_train(tmp_path / "deid", "ecriture_4e", truth=tmp_path / "deid_truth",
-                  models_config=tmp_path / "models.toml")
+                  models_config=models_config)
     return s["run_id"], tmp_path
 
 

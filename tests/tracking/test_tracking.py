@@ -46,14 +46,8 @@ def folders(small_sim, tmp_path_factory):
 
 
 @pytest.fixture()
-def fast_config(tmp_path):
-    from cin_ml.config import config_path
-
-    text = config_path("models").read_text(encoding="utf-8")
-    text = text.replace("n_folds = 3", "n_folds = 0").replace("n_boot = 200", "n_boot = 30")
-    p = tmp_path / "models.toml"
-    p.write_text(text.replace("num_threads = 0", "num_threads = 1"), encoding="utf-8")
-    return p
+def fast_config(tmp_path, fast_models_config):
+    return fast_models_config(tmp_path, n_boot=30)
 
 
 def test_source_extract_is_refused(folders, mlflow_store):
