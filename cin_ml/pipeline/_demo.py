@@ -107,9 +107,9 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
         audit = step(f"{task}: audit", lambda r=rid: run_audit(r, progress=progress))
         step(f"{task}: explain", lambda r=rid: run_explain(r, out=reports / "explain",
                                                             progress=progress))
-        cards = {lang: step(f"{task}: card ({lang})", lambda r=rid, lg=lang: run_card(
-            r, lang=lg, out=reports / "cards", ready=True, progress=progress))
-            for lang in ("fr", "en")}
+        # one build writes and logs both languages (Markdown, HTML) and the JSON
+        card = step(f"{task}: card", lambda r=rid: run_card(
+            r, lang="fr", out=reports / "cards", ready=True, progress=progress))
         reg = step(f"{task}: register", lambda r=rid: run_register(r, author=DEMO_AUTHOR))
         fails = _fairness_fails(audit["verdicts"])
         conditions = (
@@ -127,7 +127,8 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
             "run_id": rid, "model": f"{reg['model']}@champion", "version": reg["version"],
             "test_auc": tr["metrics"]["test_auc"], "indicator_auc": tr["metrics"]["indicator_auc"],
             "fairness": audit["worst_verdict"], "accepted_fairness_fails": fails,
-            "cards": {lang: c["html"] for lang, c in cards.items()}}
+            "cards": {lang: str(Path(card["html"]).with_name(f"card.{lang}.html"))
+                      for lang in ("fr", "en")}}
     model = out["tasks"]["ecriture_4e"]["model"]
     school = _demo_school(data / "source")
     preds = {}
