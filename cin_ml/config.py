@@ -1,13 +1,15 @@
-"""Typed settings loaded from ``configs/*.toml``.
+"""Typed settings loaded from the TOML files of the config folder (``configs/*.toml``).
 
-Every number that is policy (thresholds, tolerances, sizes) lives in a TOML file under
-``configs/``; each subsystem declares a pydantic model for its file and loads it with
+Every number that is policy (thresholds, tolerances, sizes) lives in a TOML file of the config
+folder; each subsystem declares a pydantic model for its file and loads it with
 :func:`load_settings`. Unknown keys and out-of-range values raise :class:`ConfigError` with
-a message naming the file, section and key.
+a message naming the file, section and key. In docstrings, ``configs/<name>.toml`` means that
+file in the active config folder.
 
-The config folder is found in this order: an explicit path, ``$CIN_ML_CONFIG_DIR``,
-``./configs`` in the working directory, then the ``configs/`` folder shipped beside the
-package (the repository's own).
+The config folder is found in this order, the same from any working directory: an explicit
+path, ``$CIN_ML_CONFIG_DIR``, then ``cin_ml/configs/`` shipped inside the package. To change
+policy, copy the packaged folder (:func:`packaged_config_dir`) and point
+``CIN_ML_CONFIG_DIR`` at the copy.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "Settings",
     "config_dir",
     "config_path",
+    "packaged_config_dir",
     "load_settings",
     "read_toml",
     "settings_from_dict",
@@ -32,7 +35,7 @@ __all__ = [
 
 S = TypeVar("S", bound="Settings")
 
-_PACKAGE_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+_PACKAGE_CONFIGS = Path(__file__).resolve().parent / "configs"
 
 
 class Settings(BaseModel):
@@ -41,15 +44,19 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def config_dir() -> Path:
-    """Return the folder holding the TOML configs (see module docstring for the order)."""
-    env = os.environ.get("CIN_ML_CONFIG_DIR")
-    if env:
-        return Path(env)
-    local = Path.cwd() / "configs"
-    if local.is_dir():
-        return local
+def packaged_config_dir() -> Path:
+    """The config folder shipped inside the package (``cin_ml/configs/``)."""
     return _PACKAGE_CONFIGS
+
+
+def config_dir() -> Path:
+    """The active config folder: ``$CIN_ML_CONFIG_DIR`` if set, else the packaged one.
+
+    The working directory plays no part, except that a relative ``$CIN_ML_CONFIG_DIR`` is
+    taken from it (and made absolute here, so messages and records name the real file).
+    """
+    env = os.environ.get("CIN_ML_CONFIG_DIR")
+    return Path(env).expanduser().resolve() if env else _PACKAGE_CONFIGS
 
 
 def config_path(name: str) -> Path:

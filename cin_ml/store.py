@@ -1,11 +1,20 @@
 """Where the MLflow tracking store and its artifacts live (no mlflow import here).
 
 One resolution for everything tracked, shared by :mod:`cin_ml.tracking` and
-:mod:`cin_ml.registry` (sibling layers that may not import each other): ``tracking_uri``,
-else ``$MLFLOW_TRACKING_URI``, else the embedded ``sqlite:///<cwd>/mlruns/mlflow.db``;
-artifacts under ``$CIN_ML_ARTIFACT_ROOT``, or ``artifacts/`` beside a SQLite database. The
-plain ``./mlruns`` file store is refused (current MLflow deprecates it and silently falls
-back to it when a folder of experiments exists).
+:mod:`cin_ml.registry` (sibling layers that may not import each other):
+
+1. ``tracking_uri`` when given, else ``$MLFLOW_TRACKING_URI`` (e.g. a team server);
+2. else the embedded store of the **workspace**, found like git finds its repository: from
+   the working directory up to the filesystem root, the nearest folder holding
+   ``mlruns/mlflow.db`` (so ``cin-ml`` run from ``data/`` or ``notebooks/`` uses the store
+   that ``cin-ml train`` created one level up, instead of silently starting an empty one);
+3. else, when no folder up the tree has one, a new ``<cwd>/mlruns/mlflow.db``.
+
+The URI is absolute (``sqlite:////abs/path/mlruns/mlflow.db``), so it means the same store
+wherever it is recorded or passed on. Artifacts go under ``$CIN_ML_ARTIFACT_ROOT``, or
+``artifacts/`` beside a SQLite database. The plain ``./mlruns`` file store is refused
+(current MLflow deprecates it and silently falls back to it when a folder of experiments
+exists).
 """
 
 from __future__ import annotations
@@ -16,9 +25,11 @@ from pathlib import Path
 
 from cin_ml.errors import TrackingError
 
-__all__ = ["DEFAULT_STORE_DIR", "Store", "ensure_experiment", "resolve_store"]
+__all__ = ["DEFAULT_STORE_DIR", "Store", "ensure_experiment", "find_workspace_db",
+           "resolve_store"]
 
 DEFAULT_STORE_DIR = "mlruns"
+DB_NAME = "mlflow.db"
 
 
 @dataclass(frozen=True)
@@ -38,11 +49,23 @@ class Store:
         return {"tracking_uri": self.tracking_uri, "artifact_root": self.artifact_root}
 
 
+def find_workspace_db(start: Path | str | None = None) -> Path | None:
+    """The nearest ``mlruns/mlflow.db`` from ``start`` (default: the working directory) up to
+    the filesystem root, or ``None`` when no folder on the way holds one."""
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        db = folder / DEFAULT_STORE_DIR / DB_NAME
+        if db.is_file():
+            return db
+    return None
+
+
 def resolve_store(tracking_uri: str | None = None) -> Store:
     """The store to use (see the module docstring); creates a SQLite store's folder."""
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
     if not uri:
-        uri = f"sqlite:///{(Path.cwd() / DEFAULT_STORE_DIR / 'mlflow.db').resolve()}"
+        db = find_workspace_db() or Path.cwd().resolve() / DEFAULT_STORE_DIR / DB_NAME
+        uri = f"sqlite:///{db}"
     root = os.environ.get("CIN_ML_ARTIFACT_ROOT")
     if uri.startswith("sqlite:///"):
         db = Path(uri.removeprefix("sqlite:///"))

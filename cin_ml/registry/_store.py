@@ -1,9 +1,12 @@
 """The tracking store the registry works on, and the governance lock.
 
 The store is resolved exactly as :func:`cin_ml.tracking.resolve_store` does (the two are
-sibling layers and may not import each other): ``tracking_uri``, else
-``$MLFLOW_TRACKING_URI``, else ``sqlite:///<cwd>/mlruns/mlflow.db``; artifacts under
-``$CIN_ML_ARTIFACT_ROOT`` or ``artifacts/`` beside a SQLite database.
+sibling layers and may not import each other; both call :func:`cin_ml.store.resolve_store`):
+``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else the nearest ``mlruns/mlflow.db`` from the
+working directory up (the workspace), else a new ``<cwd>/mlruns/mlflow.db``; artifacts under
+``$CIN_ML_ARTIFACT_ROOT`` or ``artifacts/`` beside a SQLite database. Every registry call goes
+through a client bound to that store, never MLflow's global tracking URI
+(:func:`version_source` covers the one place MLflow itself falls back to it).
 
 Every governance mutation runs under one lock per store, so the history is a single chain
 and two operators never interleave their steps:
@@ -42,6 +45,22 @@ def registry_client(store: Store):
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=store.tracking_uri, registry_uri=store.tracking_uri)
+
+
+def version_source(client, store: Store, model_uri: str) -> str:
+    """The ``source`` to create a model version from ``model_uri`` with ``client``.
+
+    A ``models:/<model_id>`` source makes MLflow's in-process registry store (SQLite or another
+    database) look the logged model up with a default ``MlflowClient()``, i.e. on the global
+    tracking URI (``./mlflow.db`` in a fresh process: "Logged model m-... not found"). For such
+    a store the logged model's artifact location, read here through ``client`` on the resolved
+    store, is passed instead (what MLflow's own client does for registries that cannot resolve
+    ``models:/`` URIs). A tracking server resolves the URI on its side, so it is kept.
+    """
+    if not model_uri.startswith("models:/m-") or store.tracking_uri.startswith(
+            ("http://", "https://", "databricks")):
+        return model_uri
+    return client.get_logged_model(model_uri.removeprefix("models:/")).artifact_location
 
 
 def resolve_registry_store(tracking_uri: str | None = None) -> Store:
