@@ -1,60 +1,36 @@
-"""Virtual CSS: simulate a source extract, de-identify it, harmonize it, synthesize a virtual
-copy with SDV, and evaluate its fidelity, privacy and utility.
+"""Virtual CSS: a privacy-preserving synthetic copy of a CSS's extract, by stage.
 
-Public names are resolved lazily (PEP 562) so that importing this package loads no heavy
-library; ``sdv`` is imported only by the synthesis module.
+1. :mod:`.deidentification`: keyed pseudonyms and k-anonymity turn a source extract into
+   its ``deidentified`` form;
+2. :mod:`.synthesis`: SDV learns one row per student and the rows are re-expanded into the
+   long contract tables (``sdv`` is imported there only);
+3. :mod:`.evaluation`: fidelity, privacy and utility against policy, and the HTML report.
+
+The source-side simulator lives in :mod:`cin_ml.simulator` and absence harmonization (a
+feature step) in :mod:`cin_ml.features`; this package imports neither the simulator nor its
+ground truth (docs/architecture.md). Every public name of the stages is re-exported here,
+resolved lazily (PEP 562) so that importing this package loads no heavy library.
 """
 
 from __future__ import annotations
 
 from cin_ml._lazy import lazy_exports
 
-# name -> private module that defines it
-_EXPORTS: dict[str, str] = {
-    # simulate (source extract with ground truth)
-    "Disparity": "_simulate",
-    "GroundTruth": "_simulate",
-    "Simulation": "_simulate",
-    "SimulationConfig": "_simulate",
-    "simulate": "_simulate",
-    "write_simulation": "_simulate",
-    "simulate_to_disk": "_simulate",
-    "read_truth": "_simulate",
-    # deidentify / synthesize / evaluate / harmonize: added by their modules' authors
-    # harmonize (absence reasons -> network nomenclature)
-    "Harmonization": "_harmonize",
-    "HarmonizeSettings": "_harmonize",
-    "harmonize_absences": "_harmonize",
-    "load_harmonize_settings": "_harmonize",
-    "normalize_reason": "_harmonize",
-    "score_harmonization": "_harmonize",
-    # deidentify (keyed pseudonyms, k-anonymity)
-    "DEMO_KEY": "_pseudonym",
-    "KEY_ENV_VAR": "_pseudonym",
-    "PseudonymKey": "_pseudonym",
-    "pseudonymize_values": "_pseudonym",
-    "resolve_pseudonym_key": "_pseudonym",
-    "KAnonymity": "_kanon",
-    "measure_k_anonymity": "_kanon",
-    "DeidentificationReport": "_deidentify",
-    "Deidentified": "_deidentify",
-    "DeidentifyConfig": "_deidentify",
-    "deidentify": "_deidentify",
-    "pseudonymize_truth": "_deidentify",
-    # synthesize / evaluate (virtual CSS)
-    "SynthesisConfig": "_synthesize",
-    "VirtualCSS": "_synthesize",
-    "load_synthesizer": "_synthesize",
-    "sample_virtual_css": "_synthesize",
-    "synthesize": "_synthesize",
-    "student_table": "_student_table",
-    "EvaluationConfig": "_evaluate",
-    "VirtualCSSReport": "_evaluate",
-    "dataset_digest": "_evaluate",
-    "evaluate_virtual_css": "_evaluate",
-    "split_students": "_evaluate",
-    "render_report_html": "_report",
+_STAGES: dict[str, tuple[str, ...]] = {
+    "deidentification": (
+        "DEMO_KEY", "KEY_ENV_VAR", "REQUIRED_TABLES", "DeidentificationReport", "Deidentified",
+        "DeidentifyConfig", "KAnonymity", "PseudonymKey", "deidentify", "measure_k_anonymity",
+        "pseudonymize_truth", "pseudonymize_values", "resolve_pseudonym_key"),
+    "synthesis": (
+        "SynthesisConfig", "VirtualCSS", "load_synthesizer", "sample_virtual_css",
+        "student_table", "synthesize"),
+    "evaluation": (
+        "EvaluationConfig", "VirtualCSSReport", "dataset_digest", "evaluate_virtual_css",
+        "render_report_html", "report_figures", "split_students"),
 }
+
+# name -> stage sub-package that exports it
+_EXPORTS: dict[str, str] = {name: stage for stage, names in _STAGES.items() for name in names}
 
 __all__ = sorted(_EXPORTS)
 

@@ -88,7 +88,7 @@ SECRET = "unit-test-secret-0123456789abcdef"
 @functools.cache
 def simulation(n: int = 1500, seed: int = 11):
     """The lead's simulator output (cached): a small single-CSS source extract + truth."""
-    from cin_ml.virtual_css import SimulationConfig, simulate
+    from cin_ml.simulator import SimulationConfig, simulate
 
     return simulate(SimulationConfig(n_css=1, n_students=n, seed=seed))
 

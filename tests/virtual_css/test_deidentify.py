@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cin_ml.config import packaged_config_dir
 from cin_ml.errors import ConfigError, PolicyError, SchemaError
 from cin_ml.extract import write_extract
 from cin_ml.schema import TABLES, Role, validate_extract
@@ -34,7 +35,7 @@ KEY = resolve_pseudonym_key(environ={KEY_ENV_VAR: SECRET})
 
 
 def _cfg(**kw) -> DeidentifyConfig:
-    base = DeidentifyConfig.load(Path(__file__).parents[2] / "configs" / "virtual_css.toml")
+    base = DeidentifyConfig.load(packaged_config_dir() / "virtual_css.toml")
     return base.model_copy(update=kw)
 
 

@@ -12,13 +12,12 @@ from typer.testing import CliRunner
 
 from cin_ml.cli import app
 from cin_ml.extract import read_extract
+from cin_ml.simulator import read_truth, write_simulation
 from cin_ml.virtual_css import (
     KEY_ENV_VAR,
     dataset_digest,
     evaluate_virtual_css,
-    read_truth,
     split_students,
-    write_simulation,
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -199,7 +198,7 @@ def test_nearest_distance_is_the_exact_l1_dcr():
     """The blocked nearest neighbour equals a brute-force L1 over the full encoding."""
     import numpy as np
 
-    from cin_ml.virtual_css._evaluate import _encode, _nearest_distance
+    from cin_ml.virtual_css.evaluation._privacy import _encode, _nearest_distance
 
     rng = np.random.default_rng(0)
     n = 300
@@ -226,7 +225,7 @@ def test_sdmetrics_future_warnings_do_not_reach_the_user():
 
     import numpy as np
 
-    from cin_ml.virtual_css._evaluate import _fidelity, _metadata
+    from cin_ml.virtual_css.evaluation._fidelity import _fidelity, _metadata
 
     rng = np.random.default_rng(0)
     real = pd.DataFrame({"a": rng.normal(size=200), "b": rng.choice(["x", "y"], 200).astype(

@@ -1,5 +1,6 @@
 """Exit outcomes of a virtual CSS: synthesized uncensored, censored like the source, so the
-dropout task has labelled cohorts and the source's dropout rate (cin_ml.virtual_css._outcome)."""
+dropout task has labelled cohorts and the source's dropout rate
+(cin_ml.virtual_css.synthesis._outcome)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from cin_ml.features import build_features, task_population
 from cin_ml.models import train_model
 from cin_ml.models._settings import ModelSettings
 from cin_ml.virtual_css import split_students, synthesize
-from cin_ml.virtual_css._outcome import draw_outcomes, observed_outcomes
+from cin_ml.virtual_css.synthesis._outcome import draw_outcomes, observed_outcomes
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _source_factory import simulated  # noqa: E402

@@ -122,7 +122,7 @@ def test_bad_inputs_are_refused():
 def test_any_synthetic_rows_expand_into_a_valid_extract(fitted, seed, n, noise):
     """Whatever the synthesizer samples (odd values, nulls, out-of-range), re-expansion
     yields a contract-valid extract with the invariants."""
-    from cin_ml.virtual_css._expand import expand_students
+    from cin_ml.virtual_css.synthesis import expand_students
 
     train, _, v = fitted
     rng = np.random.default_rng(seed)
@@ -140,8 +140,7 @@ def test_any_synthetic_rows_expand_into_a_valid_extract(fitted, seed, n, noise):
 
 def test_student_table_round_trip_is_faithful(fitted):
     train, _, _ = fitted
-    from cin_ml.virtual_css._expand import expand_students
-    from cin_ml.virtual_css._student_table import expansion_context
+    from cin_ml.virtual_css.synthesis import expand_students, expansion_context
 
     w = student_table(train)
     back = student_table(expand_students(w, expansion_context(train), train,

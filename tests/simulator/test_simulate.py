@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from cin_ml.errors import ConfigError
 from cin_ml.schema import validate_extract
-from cin_ml.virtual_css import (
+from cin_ml.simulator import (
     Disparity,
     SimulationConfig,
     read_truth,

@@ -1,6 +1,6 @@
 """Data-use agreements: which CSS consented to which dataset, for which purpose, until when.
 
-The network's rule (DESIGN.md section 1): the ministry may only use a CSS's data for the
+The network's rule (docs/architecture.md): the ministry may only use a CSS's data for the
 datasets that CSS consented to. One agreement covers one CSS × one dataset (``academic``,
 ``absences`` or ``workforce``, the values of :attr:`cin_ml.schema.Table.dataset`) for one
 purpose, from its signature date to its retention end date (both inclusive).
@@ -15,7 +15,8 @@ Agreements come from ``configs/consent.toml`` (``[[agreements]]`` entries) or fr
     check.ok, check.missing, check.agreement_ids
     check.raise_if_invalid()                          # ConsentError naming CSS and dataset
 
-Pure: no I/O beyond reading the TOML file, no mlflow.
+Pure: no I/O beyond reading the TOML file, no mlflow. The ``agreements.parquet`` file an
+extract carries is read and written by :mod:`cin_ml.consent._files`.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from cin_ml.virtual_css._student_table import MARK_COLUMNS
+from cin_ml.virtual_css.synthesis._student_table import MARK_COLUMNS
 
 __all__ = ["OUTCOME_COLUMNS", "draw_outcomes", "fit_outcome_model", "observed_outcomes"]
 

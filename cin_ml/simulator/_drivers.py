@@ -1,8 +1,8 @@
-"""The causal drivers of each simulated outcome, with their effect sizes (see ``_css_sim``).
+"""The causal drivers of each simulated outcome, with their effect sizes (see ``_model``).
 
-``feature_hint`` names the model features (docs/CONTRACTS.md naming) through which a driver
-can be observed; ``causal`` is False for variables the simulator makes inert on purpose, so
-that explanations can be checked against the truth.
+``feature_hint`` names the model features (docs/architecture.md, "Package seams") through
+which a driver can be observed; ``causal`` is False for variables the simulator makes
+inert on purpose, so that explanations can be checked against the truth.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ Each distinct ``(css_id, reason_raw)`` is classified once; the result keeps how 
 was mapped (``rule``, ``fuzzy``, ``ambiguous`` or ``unmapped``) so that a per-CSS report of
 unmapped and ambiguous strings can be reviewed and the rules extended in
 ``configs/harmonize.toml``.
+
+A feature step (:func:`cin_ml.features.build_features` harmonizes an extract that has no
+``reason_category``); the virtual CSS's student table uses it too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from pydantic import Field, model_validator
 
 from cin_ml.config import Settings, load_settings
 from cin_ml.errors import SchemaError
+
+__all__ = ["Harmonization", "HarmonizeRule", "HarmonizeSettings", "harmonize_absences",
+           "load_harmonize_settings", "normalize_reason", "score_harmonization"]
 
 
 class HarmonizeRule(Settings):

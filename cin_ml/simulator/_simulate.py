@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cin_ml.errors import DataError
-from cin_ml.extract import atomic_dir, write_json_atomic
+from cin_ml.consent import write_agreements
+from cin_ml.extract import atomic_dir
 from cin_ml.schema import TABLES
-from cin_ml.virtual_css import _css_events as ev
-from cin_ml.virtual_css import _css_sim as cs
-from cin_ml.virtual_css import _identifiers as ids
-from cin_ml.virtual_css._drivers import drivers_table
-from cin_ml.virtual_css._sim_config import Disparity, SimulationConfig
+from cin_ml.simulator import _events as ev
+from cin_ml.simulator import _identifiers as ids
+from cin_ml.simulator import _model as cs
+from cin_ml.simulator._agreements import simulate_agreements
+from cin_ml.simulator._config import SimulationConfig
+from cin_ml.simulator._drivers import drivers_table
+from cin_ml.simulator._truth import GroundTruth, _write_files
+from cin_ml.tasks import TASKS
 
-__all__ = ["Disparity", "GroundTruth", "Simulation", "SimulationConfig", "read_truth",
-           "simulate", "simulate_to_disk", "write_simulation"]
+__all__ = ["Simulation", "simulate", "simulate_to_disk", "write_simulation"]
 
 REGIONS = (("Capitale-Nationale", "G"), ("Montréal", "H"), ("Montérégie", "J"),
            ("Laurentides", "J"), ("Saguenay–Lac-Saint-Jean", "G"), ("Estrie", "J"),
@@ -35,27 +37,13 @@ REGIONS = (("Capitale-Nationale", "G"), ("Montréal", "H"), ("Montérégie", "J"
            ("Mauricie", "G"), ("Lanaudière", "J"), ("Bas-Saint-Laurent", "G"),
            ("Abitibi-Témiscamingue", "J"), ("Côte-Nord", "G"), ("Centre-du-Québec", "J"),
            ("Gaspésie–Îles-de-la-Madeleine", "G"), ("Nord-du-Québec", "J"))
-TRUTH_FILES = ("students.parquet", "absence_reasons.parquet", "drivers.parquet",
-               "summary.json")
-
-
-@dataclass(frozen=True)
-class GroundTruth:
-    """What only the simulator knows. Evaluation only: never features, never a model."""
-
-    students: pd.DataFrame
-    drivers: pd.DataFrame
-    absence_reasons: pd.DataFrame
-    summary: dict = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class Simulation:
     config: SimulationConfig
     tables: dict[str, pd.DataFrame]
     truth: GroundTruth
     agreements: pd.DataFrame | None = None
-    """Data-use agreements of the network (``_agreements``); not student data."""
+    """Data-use agreements of the network (:mod:`._agreements`); not student data."""
 
 
 def _network(cfg: SimulationConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
@@ -150,11 +138,13 @@ def _simulate_css(cfg: SimulationConfig, css: dict, n: int, seed: np.random.Seed
     y_ecr[exams["idx"].to_numpy()] = (~exams["passed"].to_numpy()).astype(int)
     y_drop = pd.array([pd.NA] * n, dtype="Int8")
     y_drop[done] = (state["status"][done] == "decrochage").astype(int).to_numpy()
+    ecr, drop = TASKS["ecriture_4e"], TASKS["decrochage"]
     truth = pd.DataFrame({
-        "student_id": sid, "p_ecriture_4e": p_fail, "p_decrochage": state["p_drop"],
-        "y_ecriture_4e": y_ecr, "y_ecriture_4e_true": pd.array(
+        "student_id": sid, ecr.truth_probability: p_fail,
+        drop.truth_probability: state["p_drop"],
+        ecr.truth_label: y_ecr, f"{ecr.truth_label}_true": pd.array(
             [pd.NA if np.isnan(v) else int(v) for v in true_fail], dtype="Int8"),
-        "y_decrochage": y_drop, "latent_literacy": st["literacy"],
+        drop.truth_label: y_drop, "latent_literacy": st["literacy"],
         "latent_numeracy": st["numeracy"], "intervention_plan": st["plan"],
     })
     reasons = (absn[["reason_raw", "category"]].drop_duplicates()
@@ -177,11 +167,11 @@ def _summary(cfg: SimulationConfig, truth: pd.DataFrame, rows: dict[str, int]) -
     from sklearn.metrics import roc_auc_score
 
     tasks = {}
-    for task in ("ecriture_4e", "decrochage"):
-        lab = truth[truth[f"y_{task}"].notna()]
-        y = lab[f"y_{task}"].astype(int)
+    for task, spec in TASKS.items():
+        lab = truth[truth[spec.truth_label].notna()]
+        y = lab[spec.truth_label].astype(int)
         tasks[task] = {"n_labelled": len(lab), "rate": float(y.mean()),
-                       "oracle_auc": float(roc_auc_score(y, lab[f"p_{task}"]))}
+                       "oracle_auc": float(roc_auc_score(y, lab[spec.truth_probability]))}
     return {"tasks": tasks, "rows": rows, "config": json.loads(cfg.model_dump_json())}
 
 
@@ -199,16 +189,7 @@ def simulate(config: SimulationConfig | None = None) -> Simulation:
 
 
 def _network_agreements(cfg: SimulationConfig, css_ids) -> pd.DataFrame:
-    from cin_ml.virtual_css._agreements import simulate_agreements
-
     return simulate_agreements(list(css_ids), cfg.seed, cfg.extract_year)
-
-
-def _write_truth(gt: GroundTruth, folder: Path) -> None:
-    gt.students.to_parquet(folder / "students.parquet", index=False)
-    gt.absence_reasons.to_parquet(folder / "absence_reasons.parquet", index=False)
-    gt.drivers.to_parquet(folder / "drivers.parquet", index=False)
-    write_json_atomic(folder / "summary.json", gt.summary)
 
 
 def write_simulation(sim: Simulation, out: Path | str, truth_out: Path | str) -> None:
@@ -217,10 +198,8 @@ def write_simulation(sim: Simulation, out: Path | str, truth_out: Path | str) ->
         for name, df in sim.tables.items():
             df.to_parquet(tmp / f"{name}.parquet", index=False)
         if sim.agreements is not None:
-            from cin_ml.virtual_css._agreements import write_agreements
-
             write_agreements(sim.agreements, tmp)
-        _write_truth(sim.truth, ttmp)
+        _write_files(sim.truth, ttmp)
 
 
 def simulate_to_disk(config: SimulationConfig, out: Path | str, truth_out: Path | str,
@@ -230,8 +209,6 @@ def simulate_to_disk(config: SimulationConfig, out: Path | str, truth_out: Path 
     import pyarrow.parquet as pq
 
     writers: dict[str, pq.ParquetWriter] = {}
-    from cin_ml.virtual_css._agreements import write_agreements
-
     truths, reasons, rows, css_ids = [], [], dict.fromkeys(TABLES, 0), []
     with atomic_dir(out) as tmp, atomic_dir(truth_out) as ttmp:
         try:
@@ -256,18 +233,6 @@ def simulate_to_disk(config: SimulationConfig, out: Path | str, truth_out: Path 
         write_agreements(_network_agreements(config, css_ids), tmp)
         truth = pd.concat(truths, ignore_index=True)
         summary = _summary(config, truth, rows)
-        _write_truth(GroundTruth(truth, drivers_table(), pd.concat(reasons, ignore_index=True)
+        _write_files(GroundTruth(truth, drivers_table(), pd.concat(reasons, ignore_index=True)
                                  .sort_values(["css_id", "reason_raw"]), summary), ttmp)
     return summary
-
-
-def read_truth(path: Path | str) -> GroundTruth:
-    """Read a ground-truth folder written by :func:`write_simulation`."""
-    p = Path(path)
-    missing = [f for f in TRUTH_FILES if not (p / f).is_file()]
-    if missing:
-        raise DataError(f"{p}: not a ground-truth folder (missing {', '.join(missing)})")
-    return GroundTruth(pd.read_parquet(p / "students.parquet"),
-                       pd.read_parquet(p / "drivers.parquet"),
-                       pd.read_parquet(p / "absence_reasons.parquet"),
-                       json.loads((p / "summary.json").read_text(encoding="utf-8")))

@@ -39,9 +39,9 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
-from cin_ml.virtual_css import _identifiers as ids
-from cin_ml.virtual_css._absence_vocab import CATEGORIES, RAW_REASONS
-from cin_ml.virtual_css._sim_config import SimulationConfig
+from cin_ml.simulator import _identifiers as ids
+from cin_ml.simulator._absence_vocab import CATEGORIES, RAW_REASONS
+from cin_ml.simulator._config import SimulationConfig
 
 EXAM_SD = 7.0
 PLAN_TYPES = np.array(["difficulte_apprentissage", "trouble_comportement", "handicap"],

@@ -7,8 +7,8 @@ agreements reach their retention end. The simulator reproduces that mix so that 
 governance checks and ministry reports meet the cases they must handle.
 
 Agreements are not student data: they are written next to the extract as
-``agreements.parquet`` (one row per agreement, the columns of
-:func:`cin_ml.consent.agreements_from_frame`), never with the ground truth.
+``agreements.parquet`` (:func:`cin_ml.consent.write_agreements`; one row per agreement, the
+columns of :func:`cin_ml.consent.agreements_from_frame`), never with the ground truth.
 
 Rules (rates in ``[agreements]`` of ``configs/simulate.toml``):
 
@@ -35,15 +35,11 @@ import pandas as pd
 from pydantic import Field
 
 from cin_ml.config import Settings, config_path, read_toml, settings_from_dict
-from cin_ml.consent import DATASETS, ConsentRegistry, agreements_from_frame
-from cin_ml.errors import DataError
+from cin_ml.consent import DATASETS
 from cin_ml.schema import TABLES
 
-__all__ = ["AGREEMENTS_FILE", "AgreementSimulation", "carry_agreements",
-           "load_agreement_simulation", "read_agreements", "simulate_agreements",
-           "write_agreements"]
+__all__ = ["AgreementSimulation", "load_agreement_simulation", "simulate_agreements"]
 
-AGREEMENTS_FILE = "agreements.parquet"
 COLUMNS = ("id", "css_id", "dataset", "purpose", "data", "retention_end", "signatory",
            "signed")
 
@@ -144,49 +140,3 @@ def simulate_agreements(css_ids: list[str] | tuple[str, ...], seed: int, extract
         rows = [r for r in rows if not (r["css_id"] == last and r["dataset"] == "absences")]
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     return df.sort_values(["css_id", "dataset", "id"]).reset_index(drop=True)
-
-
-def write_agreements(agreements: pd.DataFrame, folder: Path | str) -> Path:
-    """Write ``agreements.parquet`` into ``folder`` (an extract folder being written)."""
-    out = Path(folder) / AGREEMENTS_FILE
-    agreements.to_parquet(out, index=False)
-    return out
-
-
-def read_agreements(folder: Path | str) -> ConsentRegistry | None:
-    """The agreements written next to an extract, or ``None`` when the folder has none.
-
-    Raises
-    ------
-    DataError
-        The file exists but is not a readable agreements table (naming the file).
-    """
-    f = Path(folder) / AGREEMENTS_FILE
-    if not f.is_file():
-        return None
-    try:
-        df = pd.read_parquet(f)
-    except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataError(f"{f}: not a readable Parquet file ({type(exc).__name__})") from None
-    return agreements_from_frame(df)
-
-
-def carry_agreements(source: Path | str, out: Path | str) -> bool:
-    """Copy ``agreements.parquet`` from an extract to one derived from it (de-identified or
-    virtual): the source CSS's agreements still govern the derived data. Atomic (temp file
-    + rename); returns False when the source has none."""
-    import os
-    import tempfile
-
-    src = Path(source) / AGREEMENTS_FILE
-    if not src.is_file():
-        return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{AGREEMENTS_FILE}.", dir=out)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(src.read_bytes())
-        os.replace(tmp, Path(out) / AGREEMENTS_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True

@@ -1,9 +1,12 @@
 """Train-on-synthetic, test-on-real: a small LightGBM check of a virtual CSS's utility.
 
-The feature table is built here from the long tables (virtual_css may not import
-``cin_ml.features``), at each task's prediction point, so the check also exercises the
-re-expansion: ``ecriture_4e`` uses grades 1-3 (first year in each grade), repeats, absences
-and plans before the exam year; ``decrochage`` uses grades 1-6 and primary history.
+For every task of :data:`cin_ml.tasks.TASKS`, a compact feature table is built here from the
+long tables (not the feature builder's frame: the check stays the same whatever the feature
+policy), at the task's prediction point, so the check also exercises the re-expansion: the
+marks of the task's ``history_grades`` (first year in each grade), repeats, absences and
+plans before the cut, labels from the task's label rule. The cut is the label row's school
+year when the label table records one (the grade-4 exam), else the first year in
+``target_grade`` (entry to secondary 1), and only students who reached it are kept.
 """
 
 from __future__ import annotations
@@ -13,29 +16,38 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from cin_ml.features import (
+    IMSE_DECILE,
+    INTERVENTION_PLAN,
+    MOTHER_EDUCATION,
+    N_RETENTIONS,
+    mark_feature,
+)
 from cin_ml.schema import COMPETENCIES
+from cin_ml.tasks import TASKS, get_task, task_labels
 
-__all__ = ["TASKS", "task_frame", "utility_check"]
+__all__ = ["task_frame", "utility_check"]
 
-TASKS = ("ecriture_4e", "decrochage")
 _CATS = ("sex", "language_group", "immigration_generation")
 
 
 def task_frame(tables: Mapping[str, pd.DataFrame], task: str) -> tuple[pd.DataFrame, pd.Series]:
     """Features and 0/1 label (1 = failure / dropout) of the labelled students of ``task``."""
+    spec = get_task(task)
     st = tables["students"].set_index("student_id")
     enr = tables["enrolments"].sort_values(["student_id", "school_year"])
-    if task == "ecriture_4e":
-        ex = tables["ministry_exams"]
-        ex = ex.loc[ex["exam"] == "ecriture_4e"].set_index("student_id")
-        y = (~ex["passed"].astype(bool)).astype(int)
-        cut, max_grade = ex["school_year"], 3
-    else:
-        o = tables["outcomes"].set_index("student_id")
-        y = (o["status"] == "decrochage").astype(int)
-        g7 = enr.loc[enr["grade"] >= 7].groupby("student_id")["school_year"].min()
-        y = y.loc[y.index.isin(g7.index)]
-        cut, max_grade = g7, 6
+    y = task_labels(tables, spec).astype(int).rename_axis("student_id")
+    max_grade = max(spec.history_grades)
+    rule = spec.label
+    rows = tables[rule.table]
+    if "school_year" in rows.columns:  # a dated label (the exam): history stops before it
+        if rule.where_column:
+            rows = rows.loc[rows[rule.where_column].astype(str) == rule.where_value]
+        cut = rows.set_index("student_id")["school_year"]
+    else:  # an outcome: history stops at entry to the target grade, which must be reached
+        cut = (enr.loc[enr["grade"] >= spec.target_grade]
+               .groupby("student_id")["school_year"].min())
+        y = y.loc[y.index.isin(cut.index)]
     cut = cut.reindex(y.index)
     e = enr.loc[enr["student_id"].isin(y.index)]
     e = e.loc[e["school_year"].to_numpy() < cut.reindex(e["student_id"]).to_numpy()]
@@ -47,9 +59,10 @@ def task_frame(tables: Mapping[str, pd.DataFrame], task: str) -> tuple[pd.DataFr
         ["competency", "grade"])
     for c in COMPETENCIES:
         for g in range(1, max_grade + 1):
-            X[f"{c}_g{g}_mean"] = wide[(c, g)].reindex(X.index) if (c, g) in wide else np.nan
-    X["n_retentions"] = (e.groupby("student_id")["grade"].size()
-                         - e.groupby("student_id")["grade"].nunique()).reindex(X.index)
+            col = wide[(c, g)].reindex(X.index) if (c, g) in wide else np.nan
+            X[mark_feature(c, g, "mean")] = col
+    X[N_RETENTIONS] = (e.groupby("student_id")["grade"].size()
+                       - e.groupby("student_id")["grade"].nunique()).reindex(X.index)
     if "absences" in tables:
         ab = tables["absences"]
         ab = ab.loc[ab["student_id"].isin(X.index)]
@@ -61,11 +74,11 @@ def task_frame(tables: Mapping[str, pd.DataFrame], task: str) -> tuple[pd.DataFr
         p = tables["intervention_plans"]
         p = p.loc[p["student_id"].isin(X.index)]
         p = p.loc[p["start_year"].to_numpy() < cut.reindex(p["student_id"]).to_numpy()]
-        X["intervention_plan"] = X.index.isin(p["student_id"]).astype(int)
-    X["mother_education"] = pd.to_numeric(st["mother_education"]).reindex(X.index).astype(float)
+        X[INTERVENTION_PLAN] = X.index.isin(p["student_id"]).astype(int)
+    X[MOTHER_EDUCATION] = pd.to_numeric(st["mother_education"]).reindex(X.index).astype(float)
     school = first.loc[first["grade"] == 1].set_index("student_id")["school_id"]
     imse = tables["schools"].set_index("school_id")["imse_decile"]
-    X["imse_decile"] = school.map(imse).reindex(X.index).astype(float)
+    X[IMSE_DECILE] = school.map(imse).reindex(X.index).astype(float)
     for c in _CATS:
         X[c] = pd.Categorical(st[c].reindex(X.index), categories=sorted(st[c].dropna().unique()))
     X["cohort_year"] = st["cohort_year"].reindex(X.index).astype(float)

@@ -38,7 +38,7 @@ MARK_COLUMNS = tuple(f"m_{c}_g{g}" for g in PRIMARY_GRADES for c in COMPETENCIES
 
 
 def _categorize_absences(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    from cin_ml.virtual_css._harmonize import harmonize_absences
+    from cin_ml.features import harmonize_absences
 
     ab = tables["absences"]
     h = harmonize_absences(ab, tables["students"])

@@ -1,6 +1,6 @@
 """Synthesize a virtual CSS with SDV 2.0: learn one wide row per student, sample, re-expand.
 
-Why this design (measured on this stack, see issue 3 and DESIGN.md section 7):
+Why this design (measured on this stack, see issue 3 and docs/architecture.md, "Known traps"):
 
 - **Student level, not multi-table.** Open-source ``HMASynthesizer`` refuses more than 5
   tables or depth > 2 and took 32 s for 5,000 students x 4 years of a single results table.
@@ -23,9 +23,10 @@ Why this design (measured on this stack, see issue 3 and DESIGN.md section 7):
   generation draws nulls at random, or, with ``from_column``, produced all-null columns here.)
   Real nulls of small discrete columns (mother's education, a suppressed birth year) are a
   category level.
-- **sdtypes reviewed** (DESIGN.md section 7): every text column is ``categorical`` (never
-  ``id``, which SDMetrics and DCR would skip, nor PII, which SDV would fake), every number is
-  ``numerical`` (no ``ordinal`` with first-appearance order; DCR skips ordinals).
+- **sdtypes reviewed** (docs/architecture.md, "Known traps"): every text column is
+  ``categorical`` (never ``id``, which SDMetrics and DCR would skip, nor PII, which SDV
+  would fake), every number is ``numerical`` (no ``ordinal`` with first-appearance order;
+  DCR skips ordinals).
 - **No identifier ever reaches SDV**: the input is the de-identified extract, and the wide
   table has no id column at all; virtual students get fresh ids ``V-0000000``...
 - **Workforce tables stay out** (``class_groups``, ``teachers``): models never use teacher
@@ -54,14 +55,18 @@ from pydantic import Field
 from cin_ml.config import Settings, load_settings
 from cin_ml.errors import DataError
 from cin_ml.schema import validate_extract
-from cin_ml.virtual_css._expand import expand_students
-from cin_ml.virtual_css._outcome import (
+from cin_ml.virtual_css.synthesis._expand import expand_students
+from cin_ml.virtual_css.synthesis._outcome import (
     OUTCOME_COLUMNS,
     draw_outcomes,
     fit_outcome_model,
     observed_outcomes,
 )
-from cin_ml.virtual_css._student_table import MARK_COLUMNS, expansion_context, student_table
+from cin_ml.virtual_css.synthesis._student_table import (
+    MARK_COLUMNS,
+    expansion_context,
+    student_table,
+)
 
 __all__ = ["SynthesisConfig", "VirtualCSS", "load_synthesizer", "sample_virtual_css",
            "synthesize"]
@@ -215,7 +220,7 @@ def _make_synthesizer(metadata, cfg: SynthesisConfig, seed: int):
 
 
 def _seed_sampling(synth, seed: int) -> None:
-    """Seed SDV sampling (no public argument in SDV 2.0; see DESIGN.md section 7)."""
+    """Seed SDV sampling (no public argument in SDV 2.0; docs/architecture.md, "Known traps")."""
     synth._set_random_state(seed)
     ht = synth._data_processor._hyper_transformer
     for i, tr in enumerate(t for t in ht.field_transformers.values() if t is not None):

@@ -1,5 +1,5 @@
 """What the school system records about a simulated student: report-card marks, the grade-4
-writing exam and absences (the measurement side of the generative model in ``_css_sim``)."""
+writing exam and absences (the measurement side of the generative model in ``_model``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from cin_ml.schema import COMPETENCIES
-from cin_ml.virtual_css._absence_vocab import CATEGORIES, CATEGORY_SHARES
-from cin_ml.virtual_css._css_sim import EXAM_SD, exam_fail_probability
-from cin_ml.virtual_css._sim_config import SimulationConfig
+from cin_ml.simulator._absence_vocab import CATEGORIES, CATEGORY_SHARES
+from cin_ml.simulator._config import SimulationConfig
+from cin_ml.simulator._model import EXAM_SD, exam_fail_probability
 
 LITERACY = np.array([True, True, False, False])  # lecture, ecriture | resoudre, raisonner
 

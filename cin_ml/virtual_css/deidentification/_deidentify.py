@@ -15,7 +15,8 @@ What happens, table by table, driven by the roles in :mod:`cin_ml.schema`:
   the source order, and the result is validated with ``validate_extract(form="deidentified")``.
 
 The ground truth of a simulation can be re-keyed with the same pseudonyms
-(:func:`pseudonymize_truth`) for evaluation only.
+(:func:`pseudonymize_truth`, duck-typed: this package never imports the simulator) for
+evaluation only; the pipeline writes it apart.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ import pandas as pd
 from cin_ml.config import Settings, load_settings
 from cin_ml.errors import ConfigError, PolicyError
 from cin_ml.schema import TABLES, Role, validate_extract
-from cin_ml.virtual_css._kanon import HIERARCHIES, anonymize_quasi_identifiers
-from cin_ml.virtual_css._pseudonym import PseudonymKey, pseudonymize_values
+from cin_ml.virtual_css.deidentification._kanon import HIERARCHIES, anonymize_quasi_identifiers
+from cin_ml.virtual_css.deidentification._pseudonym import PseudonymKey, pseudonymize_values
 
 __all__ = ["DeidentificationReport", "Deidentified", "DeidentifyConfig", "deidentify",
-           "pseudonymize_truth", "write_pseudonymized_truth", "REQUIRED_TABLES"]
+           "pseudonymize_truth", "REQUIRED_TABLES"]
 
 REQUIRED_TABLES = ("css", "schools", "students", "enrolments", "marks")
 """Tables a source extract must hold to be de-identified (the others are optional)."""
@@ -258,18 +259,3 @@ def pseudonymize_truth(truth, key: PseudonymKey, keep_students=None):
                 df = df.loc[df["student_id"].isin(set(keep_students))]
             changes[name] = df.sort_values("student_id", kind="mergesort").reset_index(drop=True)
     return replace(truth, **changes)
-
-
-def write_pseudonymized_truth(truth, key: PseudonymKey, out: Path | str,
-                              keep_students=None) -> Path:
-    """Re-key ``truth`` (:func:`pseudonymize_truth`) and write it atomically to ``out``,
-    in the folder format :func:`cin_ml.virtual_css.read_truth` reads."""
-    from cin_ml.extract import atomic_dir
-    from cin_ml.virtual_css._simulate import _write_truth
-
-    rekeyed = pseudonymize_truth(truth, key, keep_students)
-    summary = {**rekeyed.summary, "pseudonymized": {"key_id": key.key_id,
-                                                    "n_students": len(rekeyed.students)}}
-    with atomic_dir(out) as tmp:
-        _write_truth(replace(rekeyed, summary=summary), tmp)
-    return Path(out)
