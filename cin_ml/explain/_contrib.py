@@ -5,7 +5,7 @@ same values and the same C++ code path that ``shap.TreeExplainer`` calls for Lig
 the model's raw output space (log-odds for a binary objective). Rows are spread over the
 cores by LightGBM's own OpenMP loop (``num_threads``); rows are fed in chunks to bound
 memory. No process pool is ever wrapped around it (nested parallelism collapses on a busy
-2-core machine, DESIGN.md section 7).
+2-core machine, docs/architecture.md, "Known traps").
 """
 
 from __future__ import annotations

@@ -1,100 +1,38 @@
-"""What explanations need to know about a feature: family, kind, plain-language label parts,
-and whether it is a sensitive attribute (read from the schema roles, never a fixed list).
+"""What explanations need to know about a feature beyond its name: its family (the
+caller's mapping, else ``cin_ml.features.feature_family``) and whether it is a sensitive
+attribute (read from the schema roles, never a fixed list).
 
-Feature names follow docs/CONTRACTS.md: ``{competency}_g{grade}_{stat}``,
-``{competency}_n_below_60``, ``absence_rate_{category}``, ``intervention_plan``,
-``n_retentions``, ``n_school_changes``, ``imse_decile``, ``mother_education``.
+The names themselves (docs/architecture.md, "Package seams") are parsed by the one grammar
+in ``cin_ml.features`` (:func:`cin_ml.features.parse_feature`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import replace
 
-from cin_ml.schema import COMPETENCIES, TABLES, Role
+from cin_ml.features import FAMILIES as FEATURE_FAMILIES
+from cin_ml.features import FeatureName, feature_family, parse_feature
+from cin_ml.schema import TABLES, Role
 
-FAMILIES = ("lecture", "ecriture", "resoudre", "raisonner", "absences", "parcours", "contexte",
-            "plan", "autre")
-
-_COMP = "|".join(COMPETENCIES)
-_MARK_RE = re.compile(rf"^({_COMP})_g(\d+)_(mean|min|last|trend|volatility)$")
-_BELOW_RE = re.compile(rf"^({_COMP})_n_below_(\d+)$")
-_ABS_RE = re.compile(r"^absence_rate_(\w+)$")
+FAMILIES = (*FEATURE_FAMILIES, "autre")
+"""Families an explanation shows: the feature families, and ``autre`` for a feature missing
+from the family mapping."""
 
 
-@dataclass(frozen=True)
-class FeatureInfo:
-    """Parsed feature name.
-
-    ``kind`` drives value formatting and sentence templates: ``mark`` (0-100), ``trend``
-    (points per term), ``volatility`` (points), ``count_below``, ``absence_rate`` (share 0-1),
-    ``plan`` (0/1), ``count``, ``decile``, ``education`` (0-3) or ``other``.
-    """
-
-    name: str
-    family: str
-    kind: str
-    competency: str | None = None
-    grade: int | None = None
-    stat: str | None = None
-    detail: str | None = None
-
-
-def parse_family(name: str) -> str:
-    """Family of a feature from the naming convention alone (fallback of ``feature_family``)."""
-    return describe_feature(name).family
-
-
-def describe_feature(name: str, family: str | None = None) -> FeatureInfo:
-    """Parse ``name`` into a :class:`FeatureInfo`; ``family`` overrides the parsed family."""
-    m = _MARK_RE.match(name)
-    if m:
-        comp, grade, stat = m.group(1), int(m.group(2)), m.group(3)
-        kind = stat if stat in ("trend", "volatility") else "mark"
-        info = FeatureInfo(name, comp, kind, comp, grade, stat)
-    elif (m := _BELOW_RE.match(name)):
-        info = FeatureInfo(name, m.group(1), "count_below", m.group(1), detail=m.group(2))
-    elif (m := _ABS_RE.match(name)):
-        info = FeatureInfo(name, "absences", "absence_rate", detail=m.group(1))
-    elif name.startswith("intervention_plan"):
-        info = FeatureInfo(name, "plan", "plan")
-    elif name in ("n_retentions", "n_school_changes"):
-        info = FeatureInfo(name, "parcours", "count", detail=name)
-    elif name == "imse_decile":
-        info = FeatureInfo(name, "contexte", "decile")
-    elif name == "mother_education":
-        info = FeatureInfo(name, "contexte", "education")
-    else:
-        info = FeatureInfo(name, "autre", "other")
+def describe_feature(name: str, family: str | None = None) -> FeatureName:
+    """Parse ``name`` (:func:`cin_ml.features.parse_feature`); ``family`` overrides the parsed
+    family."""
+    info = parse_feature(name)
     if family is not None and family != info.family:
-        info = FeatureInfo(info.name, family, info.kind, info.competency, info.grade, info.stat,
-                           info.detail)
+        info = replace(info, family=family)
     return info
-
-
-def _default_family_fn() -> Callable[[str], str]:
-    """``cin_ml.features.feature_family`` when importable, else the naming-convention parser."""
-    try:
-        from cin_ml.features import feature_family
-    except ImportError:
-        return parse_family
-
-    def safe(name: str) -> str:
-        try:
-            fam = feature_family(name)
-        except Exception:  # an unknown name in another engineer's mapping: fall back
-            return parse_family(name)
-        return fam if isinstance(fam, str) and fam else parse_family(name)
-
-    return safe
 
 
 def family_map(features: list[str] | tuple[str, ...],
                families: Mapping[str, str] | None = None) -> dict[str, str]:
-    """``{feature: family}``: from ``families`` when given, else ``cin_ml.features``, else names."""
-    fn = _default_family_fn()
-    return {f: (families[f] if families is not None and f in families else fn(f))
+    """``{feature: family}``: from ``families`` when given, else ``cin_ml.features``."""
+    return {f: (families[f] if families is not None and f in families else feature_family(f))
             for f in features}
 
 
@@ -116,5 +54,4 @@ def sensitive_features(features: list[str] | tuple[str, ...]) -> tuple[str, ...]
                  if f in names or any(f.startswith(p) for p in prefixes))
 
 
-__all__ = ["FAMILIES", "FeatureInfo", "describe_feature", "family_map", "parse_family",
-           "sensitive_features"]
+__all__ = ["FAMILIES", "describe_feature", "family_map", "sensitive_features"]

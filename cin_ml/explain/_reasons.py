@@ -19,8 +19,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from cin_ml.features import FeatureName
+
 from ._contrib import Contributions
-from ._features import FeatureInfo, describe_feature
+from ._features import describe_feature
 from ._render import text_template
 
 LANGS = ("fr", "en")
@@ -98,7 +100,7 @@ def _pct(x: float, lang: str, digits: int = 0) -> str:
     return _num(x, lang, digits) + ("\u00a0%" if lang == "fr" else "%")
 
 
-def format_value(info: FeatureInfo, value: float | None, lang: str, *,
+def format_value(info: FeatureName, value: float | None, lang: str, *,
                  reference: bool = False) -> str:
     """Human form of a feature value (``reference`` formats a cohort median/share)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -134,7 +136,7 @@ _VALUE = "\x00value\x00"  # stands for the student's value while a sentence is c
 
 
 @lru_cache(maxsize=4096)
-def _skeleton(info: FeatureInfo, reference: float | None, direction: str, lang: str,
+def _skeleton(info: FeatureName, reference: float | None, direction: str, lang: str,
               sensitive: bool, approved: bool) -> str:
     module = text_template(f"reasons.{lang}.j2").module
     ctx = {"kind": info.kind, "competency": info.competency, "grade": info.grade,
@@ -151,7 +153,7 @@ def _skeleton(info: FeatureInfo, reference: float | None, direction: str, lang: 
     return _WS.sub(" ", str(macro(ctx))).strip()  # keeps no-break spaces (58\u00a0%)
 
 
-def _sentence(info: FeatureInfo, value, reference, direction: str, lang: str,
+def _sentence(info: FeatureName, value, reference, direction: str, lang: str,
               sensitive: bool, approved: bool) -> str:
     """Sentence of one reason: the family template rendered once per feature, reference and
     direction (cached), with the student's formatted value put in its place."""

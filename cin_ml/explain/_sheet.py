@@ -14,6 +14,7 @@ from functools import lru_cache
 from importlib import resources
 
 from cin_ml.errors import PolicyError
+from cin_ml.tasks import task_label
 
 from ._reasons import LANGS, StudentExplanation
 from ._render import text_template
@@ -67,7 +68,7 @@ def render_sheet(explanation: StudentExplanation, *, lang: str = "fr", task: str
     actions.append(t["actions"]["default"])
     return text_template("sheet.html.j2").render(
         lang=lang, t=t, student_id=explanation.student_id,
-        task_text=t["tasks"].get(task, task), produced=(produced or date.today()).isoformat(),
+        task_text=task_label(task, "risk", lang), produced=(produced or date.today()).isoformat(),
         flagged=explanation.flagged, reasons=[r.text(lang) for r in explanation.reasons],
         protective=[r.text(lang) for r in explanation.protective], actions=actions,
         contact=contact, model_ref=model_ref)

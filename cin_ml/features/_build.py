@@ -8,12 +8,23 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cin_ml.errors import SchemaError
+from cin_ml.features._names import (
+    ABSENCE_TOTAL,
+    IMSE_DECILE,
+    INTERVENTION_PLAN,
+    MARK_STATS,
+    MOTHER_EDUCATION,
+    N_RETENTIONS,
+    N_SCHOOL_CHANGES,
+    absence_feature,
+    below_feature,
+    mark_feature,
+)
 from cin_ml.features._policy import FeaturePolicy, decide_policy, feature_sources
 from cin_ml.features._settings import FeatureSettings
 from cin_ml.features._tasks import TaskSpec, get_task, task_population
 from cin_ml.schema import COMPETENCIES, TABLES
 
-MARK_STATS = ("mean", "min", "last", "trend", "volatility")
 AUDIT_ATTRIBUTES = ("sex", "language_group", "immigration_generation", "intervention_plan",
                     "imse_band")
 NOMENCLATURE = ("maladie", "rendez_vous_medical", "raison_familiale", "suspension",
@@ -73,16 +84,17 @@ def _mark_features(marks: pd.DataFrame, spec: TaskSpec, pass_mark: float,
     var_t = agg["tt"] - agg["t"] ** 2
     agg["trend"] = ((agg["tm"] - agg["t"] * agg["mean"]) / var_t).where(agg["n"] >= 2)
     wide = agg[list(MARK_STATS)].unstack(["competency", "grade"])
-    wide.columns = [f"{c}_g{gr}_{s}" for s, c, gr in wide.columns]
-    cols = [f"{c}_g{gr}_{s}" for c in COMPETENCIES for gr in spec.history_grades
-            for s in MARK_STATS]
-    out = wide.reindex(index=index, columns=cols)
+    names = {(s, c, gr): mark_feature(c, gr, s) for c in COMPETENCIES
+             for gr in spec.history_grades for s in MARK_STATS}
+    wide = wide.loc[:, [k in names for k in wide.columns]]
+    wide.columns = [names[k] for k in wide.columns]
+    out = wide.reindex(index=index, columns=list(names.values()))
     below = (m.loc[m["mark"] < pass_mark].groupby(["student_id", "competency"]).size()
              .unstack("competency").reindex(index=index, columns=list(COMPETENCIES)))
     has_marks = m.groupby("student_id").size().reindex(index).notna()
     for c in COMPETENCIES:
         # a student with marks but none below the pass mark has 0, not missing
-        out[f"{c}_n_below_60"] = below[c].fillna(0).where(has_marks).astype("float64")
+        out[below_feature(c, pass_mark)] = below[c].fillna(0).where(has_marks).astype("float64")
     return out
 
 
@@ -114,8 +126,8 @@ def _absence_features(abs_: pd.DataFrame, enr: pd.DataFrame, pop: pd.DataFrame,
     denom = years * b.hours_per_school_year
     out = pd.DataFrame(index=index)
     for cat in NOMENCLATURE:
-        out[f"absence_rate_{cat}"] = hours[cat].fillna(0.0) / denom
-    out["absence_rate_total"] = hours.fillna(0.0).sum(axis=1) / denom
+        out[absence_feature(cat)] = hours[cat].fillna(0.0) / denom
+    out[absence_feature(ABSENCE_TOTAL)] = hours.fillna(0.0).sum(axis=1) / denom
     return out
 
 
@@ -128,7 +140,7 @@ def _parcours(enr: pd.DataFrame, pop: pd.DataFrame, index: pd.Index) -> pd.DataF
     changed = (prev_school.notna() & (prev_school != e["school_id"])).groupby(
         e["student_id"]).sum()
     last_school = g["school_id"].last().reindex(index).astype("string")
-    out = pd.DataFrame({"n_retentions": repeated, "n_school_changes": changed}).reindex(index)
+    out = pd.DataFrame({N_RETENTIONS: repeated, N_SCHOOL_CHANGES: changed}).reindex(index)
     return out.astype("float64").assign(last_school=last_school)
 
 
@@ -139,7 +151,7 @@ def _active_plan(plans: pd.DataFrame, pop: pd.DataFrame, index: pd.Index) -> pd.
     end = p["end_year"].astype("Float64")
     active = (p["start_year"] <= year) & (end.isna() | (end >= year)).fillna(False)
     ids = p.loc[active.fillna(False).astype(bool), "student_id"].unique()
-    return pd.Series(index.isin(ids).astype("float64"), index=index, name="intervention_plan")
+    return pd.Series(index.isin(ids).astype("float64"), index=index, name=INTERVENTION_PLAN)
 
 
 def _imse_band(decile: pd.Series) -> pd.Series:
@@ -147,7 +159,7 @@ def _imse_band(decile: pd.Series) -> pd.Series:
     return band.astype("string")
 
 
-def build_features(tables: dict[str, pd.DataFrame], task: str,
+def build_features(tables: dict[str, pd.DataFrame], task: TaskSpec | str,
                    settings: FeatureSettings | None = None) -> FeatureFrame:
     """Build the student-level frame of ``task`` at its prediction point.
 
@@ -177,12 +189,12 @@ def build_features(tables: dict[str, pd.DataFrame], task: str,
     from cin_ml.features._settings import load_feature_settings
 
     settings = settings or load_feature_settings()
-    spec = get_task(task)
+    spec = task if isinstance(task, TaskSpec) else get_task(task)
     for name in ("students", "enrolments", "marks", "absences", "intervention_plans",
                  "schools"):
         if name not in tables:
             raise SchemaError(f"extract is missing table '{name}' (needed for features)")
-    pop = task_population(tables, task)
+    pop = task_population(tables, spec)
     index = pop.index
     enr = tables["enrolments"][["student_id", "school_year", "grade", "school_id"]]
     marks = _with_grade(tables["marks"], enr, pop)
@@ -193,14 +205,13 @@ def build_features(tables: dict[str, pd.DataFrame], task: str,
     parcours = _parcours(enr, pop, index)
     last_school = parcours.pop("last_school")
     schools = tables["schools"].set_index("school_id")
-    parcours["imse_decile"] = last_school.map(schools["imse_decile"]).astype("float64")
+    parcours[IMSE_DECILE] = last_school.map(schools["imse_decile"]).astype("float64")
     plan = _active_plan(tables["intervention_plans"], pop, index)
     students = tables["students"].set_index("student_id").reindex(index)
-    ctx = pd.DataFrame({"intervention_plan": plan,
-                        "mother_education": students["mother_education"].astype("float64")},
+    ctx = pd.DataFrame({INTERVENTION_PLAN: plan,
+                        MOTHER_EDUCATION: students["mother_education"].astype("float64")},
                        index=index)
-    X = pd.concat(parts + [parcours[["n_retentions", "n_school_changes", "imse_decile"]], ctx],
-                  axis=1)
+    X = pd.concat(parts + [parcours[[N_RETENTIONS, N_SCHOOL_CHANGES, IMSE_DECILE]], ctx], axis=1)
     candidates = {c: feature_sources(c) for c in X.columns}
     for extra in settings.policy.extra_columns:
         t, _, col = extra.partition(".")
@@ -224,7 +235,7 @@ def build_features(tables: dict[str, pd.DataFrame], task: str,
     for col in ("sex", "language_group", "immigration_generation"):
         audit[col] = students[col].astype("string")
     audit["intervention_plan"] = plan.astype("int8")
-    audit["imse_band"] = _imse_band(parcours["imse_decile"])
+    audit["imse_band"] = _imse_band(parcours[IMSE_DECILE])
     ind = _indicator(marks, spec, settings.features.pass_mark, index)
     return FeatureFrame(spec, X, pop, audit, ind, policy, harm)
 
@@ -233,7 +244,7 @@ def _categorized_absences(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame
     absences = tables["absences"]
     if "reason_category" in absences.columns:
         return absences, {"source": "reason_category column of the extract"}
-    from cin_ml.virtual_css._harmonize import harmonize_absences
+    from cin_ml.features._harmonize import harmonize_absences
 
     result = harmonize_absences(absences, tables["students"])
     return result.apply(absences), result.summary()

@@ -15,6 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cin_ml.errors import PolicyError
+from cin_ml.features._names import (
+    IMSE_DECILE,
+    INTERVENTION_PLAN,
+    MOTHER_EDUCATION,
+    N_RETENTIONS,
+    N_SCHOOL_CHANGES,
+    feature_family,
+)
 from cin_ml.features._settings import PolicySettings
 from cin_ml.schema import COMPETENCIES, Role, column_role
 
@@ -22,47 +30,28 @@ _SEVERITY = {Role.FEATURE: 0, Role.QUASI_IDENTIFIER: 1, Role.SENSITIVE: 2,
              Role.TARGET: 3, Role.WORKFORCE: 4, Role.DIRECT_IDENTIFIER: 5}
 _NEVER = (Role.DIRECT_IDENTIFIER, Role.WORKFORCE, Role.TARGET)
 
-_FAMILIES = {"absence_rate_": "absences", "intervention_plan": "plan",
-             "n_retentions": "parcours", "n_school_changes": "parcours",
-             "imse_decile": "contexte", "mother_education": "contexte"}
+_SOURCES = {
+    INTERVENTION_PLAN: (("intervention_plans", "start_year"), ("intervention_plans", "end_year")),
+    N_RETENTIONS: (("enrolments", "grade"), ("enrolments", "school_year")),
+    N_SCHOOL_CHANGES: (("enrolments", "school_id"),),
+    IMSE_DECILE: (("schools", "imse_decile"),),
+    MOTHER_EDUCATION: (("students", "mother_education"),),
+}
 
 # catalogued aggregates of quasi-identifiers: allowed by design, recorded in the policy
-_DESIGNED_QI = {"n_school_changes": "count of school changes: reveals no school, "
-                                    "only mobility (catalogued aggregate)"}
-
-
-def feature_family(name: str) -> str:
-    """Family of a feature name (lecture, ecriture, resoudre, raisonner, absences, parcours,
-    contexte, plan); raw extra columns map to ``contexte``.
-
-    >>> feature_family("lecture_g3_mean"), feature_family("absence_rate_maladie")
-    ('lecture', 'absences')
-    """
-    for comp in COMPETENCIES:
-        if name.startswith(f"{comp}_"):
-            return comp
-    for prefix, fam in _FAMILIES.items():
-        if name.startswith(prefix):
-            return fam
-    return "contexte"
+_DESIGNED_QI = {N_SCHOOL_CHANGES: "count of school changes: reveals no school, "
+                                  "only mobility (catalogued aggregate)"}
 
 
 def feature_sources(name: str) -> tuple[tuple[str, str], ...]:
     """Contract columns ``(table, column)`` the values of feature ``name`` derive from."""
-    if any(name.startswith(f"{c}_") for c in COMPETENCIES):
+    family = feature_family(name)
+    if family in COMPETENCIES:
         return (("marks", "mark"), ("marks", "term"), ("enrolments", "grade"))
-    if name.startswith("absence_rate_"):
+    if family == "absences":
         return (("absences", "hours"), ("absences", "reason_raw"))
-    table_col = {
-        "intervention_plan": (("intervention_plans", "start_year"),
-                              ("intervention_plans", "end_year")),
-        "n_retentions": (("enrolments", "grade"), ("enrolments", "school_year")),
-        "n_school_changes": (("enrolments", "school_id"),),
-        "imse_decile": (("schools", "imse_decile"),),
-        "mother_education": (("students", "mother_education"),),
-    }
-    if name in table_col:
-        return table_col[name]
+    if name in _SOURCES:
+        return _SOURCES[name]
     raise PolicyError(f"feature '{name}' has no declared source columns")
 
 

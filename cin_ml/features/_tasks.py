@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from cin_ml.errors import SchemaError
-from cin_ml.tasks import TASKS, TaskSpec, get_task, task_labels
+from cin_ml.tasks import TaskSpec, get_task, task_labels
 
-__all__ = ["TASKS", "TaskSpec", "get_task", "task_population"]
+__all__ = ["task_population"]
 
 
 def _require(tables: dict, name: str, cols: tuple[str, ...]) -> pd.DataFrame:
@@ -20,7 +20,7 @@ def _require(tables: dict, name: str, cols: tuple[str, ...]) -> pd.DataFrame:
     return df
 
 
-def task_population(tables: dict[str, pd.DataFrame], task: str) -> pd.DataFrame:
+def task_population(tables: dict[str, pd.DataFrame], task: TaskSpec | str) -> pd.DataFrame:
     """Students predicted for ``task``, their prediction point and label.
 
     Returns a frame indexed by ``student_id`` with ``cohort_year``, ``cutoff_year`` (first
@@ -29,7 +29,7 @@ def task_population(tables: dict[str, pd.DataFrame], task: str) -> pd.DataFrame:
     ``target_grade`` (the prediction point is behind them), or when they finished the grade
     before it in the extract's last year (to be scored now, unlabelled).
     """
-    spec = get_task(task)
+    spec = task if isinstance(task, TaskSpec) else get_task(task)
     students = _require(tables, "students", ("student_id", "cohort_year"))
     enr = _require(tables, "enrolments", ("student_id", "school_year", "grade"))
     last_year = int(enr["school_year"].max())

@@ -11,7 +11,8 @@ INERT = ("raisonner_g2_volatility", "absence_rate_maladie", "n_school_changes")
 
 
 def make_frame(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    """Feature frame named as docs/CONTRACTS.md says, and labels driven by CAUSAL only."""
+    """Feature frame named as docs/architecture.md ("Package seams") says, and labels driven
+    by CAUSAL only."""
     rng = np.random.default_rng(seed)
     df = pd.DataFrame({
         "lecture_g3_mean": np.clip(rng.normal(74, 12, n), 0, 100),

@@ -15,9 +15,9 @@ pytestmark = [pytest.mark.slow,
 def trained(tmp_path_factory):
     from cin_ml.features import build_features
     from cin_ml.models import train_model
+    from cin_ml.simulator import SimulationConfig, simulate
     from cin_ml.tracking import log_training, training_run
-    from cin_ml.virtual_css import SimulationConfig, deidentify, simulate
-    from cin_ml.virtual_css._pseudonym import resolve_pseudonym_key
+    from cin_ml.virtual_css import deidentify, resolve_pseudonym_key
 
     tmp = tmp_path_factory.mktemp("explain_e2e")
     mp = pytest.MonkeyPatch()

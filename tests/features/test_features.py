@@ -9,14 +9,21 @@ import pytest
 from cin_ml.errors import PolicyError
 from cin_ml.features import (
     AUDIT_ATTRIBUTES,
+    MARK_STATS,
+    NOMENCLATURE,
     FeatureSettings,
     PolicySettings,
+    absence_feature,
+    below_feature,
     build_features,
     decide_policy,
     feature_family,
     load_feature_settings,
+    mark_feature,
+    parse_feature,
     task_population,
 )
+from cin_ml.schema import COMPETENCIES
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +133,65 @@ def test_sensitive_extra_column_needs_a_justification(small_sim):
             extra_columns=want, justifications={"language_group": "research question"})))
     assert fr.X["language_group"].dtype == "category"
     assert fr.policy.justifications == {"language_group": "research question"}
+
+
+_FIXED = {"intervention_plan": ("plan", "plan"), "n_retentions": ("parcours", "count"),
+          "n_school_changes": ("parcours", "count"), "imse_decile": ("contexte", "decile"),
+          "mother_education": ("contexte", "education")}
+
+
+def _built_from(task, pass_mark: float) -> dict[str, dict]:
+    """Every candidate name of ``task`` from the constructors, with the parts it is made of."""
+    out: dict[str, dict] = {}
+    for c in COMPETENCIES:
+        for g in task.history_grades:
+            for st in MARK_STATS:
+                kind = st if st in ("trend", "volatility") else "mark"
+                out[mark_feature(c, g, st)] = dict(family=c, kind=kind, competency=c, grade=g,
+                                                   stat=st, detail=None)
+        out[below_feature(c, pass_mark)] = dict(family=c, kind="count_below", competency=c,
+                                                grade=None, stat=None, detail=f"{pass_mark:g}")
+    for cat in (*NOMENCLATURE, "total"):
+        out[absence_feature(cat)] = dict(family="absences", kind="absence_rate", competency=None,
+                                         grade=None, stat=None, detail=cat)
+    for name, (fam, kind) in _FIXED.items():
+        out[name] = dict(family=fam, kind=kind, competency=None, grade=None, stat=None,
+                         detail=name if kind == "count" else None)
+    return out
+
+
+def test_every_built_name_parses_back_to_its_parts(frames):
+    from cin_ml.explain import describe_feature, family_map
+
+    pass_mark = load_feature_settings().features.pass_mark
+    for task, fr in frames.items():
+        candidates = {d.feature: d for d in fr.policy.decisions}
+        assert set(fr.X.columns) <= set(candidates)
+        expected = _built_from(fr.task, pass_mark)
+        assert set(candidates) == set(expected), task
+        fams = family_map(list(candidates))
+        for name, parts in expected.items():
+            info = parse_feature(name)
+            assert {k: getattr(info, k) for k in parts} == parts, name
+            # the family the policy and explanations use is the parsed one
+            assert feature_family(name) == fams[name] == info.family, name
+            assert describe_feature(name) == info
+            sources = candidates[name].sources
+            assert (info.family in COMPETENCIES) == ("marks.mark" in sources), name
+            assert (info.family == "absences") == ("absences.hours" in sources), name
+
+
+def test_grammar_constructors_and_names_outside_it():
+    assert below_feature("lecture", 55.5) == "lecture_n_below_55.5"
+    assert parse_feature("lecture_n_below_55.5").detail == "55.5"
+    for bad in (lambda: mark_feature("latin", 3, "mean"), lambda: mark_feature("lecture", 3, "max"),
+                lambda: below_feature("lecture", 160), lambda: absence_feature("non motivee")):
+        with pytest.raises(ValueError):
+            bad()
+    # raw extra columns and spec columns are context; a known prefix keeps its family
+    for name, fam in (("study time", "contexte"), ("language_group", "contexte"),
+                      ("lecture_score", "lecture"), ("absence_rate_x y", "absences"),
+                      ("n_retentions_primary", "parcours")):
+        info = parse_feature(name)
+        assert (info.family, info.kind) == (fam, "other"), name
+    assert parse_feature("intervention_plan_type").kind == "plan"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cin_ml.errors import ConfigError, SchemaError
-from cin_ml.virtual_css import (
+from cin_ml.features import (
     HarmonizeSettings,
     harmonize_absences,
     load_harmonize_settings,
@@ -17,7 +17,7 @@ from cin_ml.virtual_css import (
 
 @pytest.fixture(scope="module")
 def network():
-    from cin_ml.virtual_css import SimulationConfig, simulate
+    from cin_ml.simulator import SimulationConfig, simulate
 
     # seed not used while writing the rules: a held-out check
     return simulate(SimulationConfig(n_css=72, n_students=14400, seed=23))
