@@ -1,112 +1,226 @@
-"""Build cin-ml-shaped training runs directly with mlflow (tiny LightGBM model, card, fairness
-audit, feature policy, metrics, dataset input, consent scope) for the governance tests."""
+"""Training runs for the governance tests, made the way production makes them.
+
+Once per session, on a small simulated CSS (source extract, then its de-identified copy), the
+real chain writes every run into a *template* store: ``cin_ml.pipeline.run_train`` (features,
+``cin_ml.models`` training, ``cin_ml.tracking.log_training``), ``run_audit``, ``run_explain``
+and ``run_card(..., ready=True)`` as ``cin-ml card --ready`` does. Each test then works on its
+own copy of that store (:func:`copy_store`: same run ids, paths rewritten), so a test may
+register, review, promote or tamper without affecting another.
+
+Kinds of run (``GovRuns.ids``):
+
+- ``ready``: the reference run, ready card;
+- ``reseeded``: the same data and split, LightGBM seed + 1 (another model), ready card;
+- ``later``: ``min_label_coverage`` lowered, so the next cohort becomes the test cohort;
+- ``no_card``: a copy of ``ready`` whose card step never ran;
+- ``draft``: a copy of ``ready`` whose card was built (ready=False) while the human
+  ``intended_use`` section still says TODO, so the card is a draft;
+- ``failed``: a copy of ``ready`` (with its ready card) that ended FAILED;
+- ``fairness_fails``: a copy of ``ready`` whose logged audit was rewritten with fail verdicts
+  (``FAIRNESS_FAILS``) after its card was built;
+- ``bad``: a copy of ``ready`` whose logged evidence was rewritten after the card (metrics
+  below the floors, a fairness fail, a teacher variable among the features, a CSS without
+  agreement in the consent scope): every content gate must see it.
+
+A copy (:func:`_copy_run`) is a new run in the same experiment with the original's tags,
+params, metrics, dataset inputs, artifacts and logged model: the bytes production wrote,
+under another run id; its card, when it has one, is built for it by ``run_card``.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
+import re
+import shutil
+import sqlite3
 import tempfile
-from functools import lru_cache
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-FEATURES = ("lecture_g3_mean", "ecriture_g3_mean", "absence_rate_total", "n_retentions")
-GOOD_METRICS = {"test_auc": 0.80, "indicator_auc": 0.66, "test_recall_at_threshold": 0.55,
-                "indicator_recall": 0.40}
-CLEAN_VERDICTS = {"sex": {"fnr": "pass", "fpr": "pass"},
-                  "language_group": {"fnr": "pass", "fpr": "inconclusive"}}
-
-
-@lru_cache(maxsize=1)
-def _data():
-    rng = np.random.default_rng(3)
-    X = pd.DataFrame(rng.normal(size=(300, len(FEATURES))), columns=list(FEATURES))
-    y = (X.iloc[:, 0] + rng.normal(scale=0.8, size=300) < -0.5).astype(int)
-    return X, y
+AUTHOR = "ds.lavoie"
+STUDENTS = 3000
+SEED = 11
+N_BOOT = 20  # fairness audit bootstrap replicates (the verdicts only need to exist)
+FAIRNESS_FAILS = {"sex": "fnr", "language_group": "fnr"}
+BAD_METRICS = {"test_auc": 0.65, "indicator_auc": 0.70}
+BAD_FEATURE = "teacher_experience"
+BAD_CSS = "CSS009"
 
 
-@lru_cache(maxsize=4)
-def booster(seed: int = 0):
-    import lightgbm as lgb
+@dataclass(frozen=True)
+class GovRuns:
+    """The template store, its runs by kind, and the data they were trained on."""
 
-    X, y = _data()
-    return lgb.train({"objective": "binary", "num_threads": 1, "verbosity": -1,
-                      "num_leaves": 4, "seed": seed, "min_data_in_leaf": 10,
-                      "feature_fraction": 0.75 if seed else 1.0},
-                     lgb.Dataset(X, y), num_boost_round=8)
-
-
-def card_bytes(ready: bool = True, note: str = "") -> bytes:
-    card = {"model": "test", "note": note,
-            "completeness": {"ready_for_review": ready,
-                             "missing": [] if ready else ["intended_use"]}}
-    return json.dumps(card, sort_keys=True).encode()
+    root: Path  # holds mlflow.db and artifacts/
+    ids: dict[str, str]
+    source: Path
+    deidentified: Path
 
 
-def make_run(task: str = "ecriture_4e", *, author: str = "ds.lavoie", card_ready: bool = True,
-             with_card: bool = True, metrics: dict | None = None,
-             verdicts: dict | None = None, features=FEATURES, css_ids=("CSS001",),
-             datasets=("absences", "academic"), seed: int = 0, test_cohort: int = 2014,
-             status: str = "FINISHED") -> str:
-    """A finished training run shaped like cin_ml.tracking's; returns its id."""
-    import lightgbm
-    import mlflow
-    from mlflow import MlflowClient
-    from mlflow.models import infer_signature
+def _models_config(folder: Path, fast_models_config, **overrides) -> Path:
+    path = fast_models_config(folder, 20)
+    text = path.read_text(encoding="utf-8")
+    for key, value in overrides.items():
+        text, n = re.subn(rf"(?m)^{key} = \S+", f"{key} = {value}", text, count=1)
+        assert n == 1, f"configs/models.toml has no '{key} =' line"
+    path.write_text(text, encoding="utf-8")
+    return path
 
-    client = MlflowClient()
-    name = "cin-" + task.replace("_", "-")
-    exp = client.get_experiment_by_name(name)
-    exp_id = exp.experiment_id if exp else client.create_experiment(name)
-    run = client.create_run(exp_id, tags={"cin.kind": "train", "cin.task": task,
-                                          "cin.author": author, "cin.data_dir": ""})
-    rid = run.info.run_id
-    X, y = _data()
-    b = booster(seed)
-    p = b.predict(X)
-    test = pd.DataFrame({"student_id": [f"s{i:04d}" for i in range(len(X))],
-                         "cohort_year": test_cohort, "y_true": y.astype("int8"),
-                         "score": p, "flagged": (p >= np.quantile(p, 0.85)).astype("int8")})
-    files = {
-        "model_meta.json": json.dumps({"features": list(features), "task": task}),
-        "policy/feature_policy.json": json.dumps({"features_used": list(features),
-                                                  "features_excluded": []}),
-        "fairness/audit.json": json.dumps({"kind": "fairness_audit",
-                                           "verdicts": verdicts or CLEAN_VERDICTS}),
-        "consent/scope.json": json.dumps({"css_ids": list(css_ids),
-                                          "datasets": list(datasets)}),
-    }
-    if with_card:
-        cb = card_bytes(card_ready)
-        files["card/card.json"] = cb.decode()
-        files["card/card.sha256"] = hashlib.sha256(cb).hexdigest() + "  card.json\n"
-    mlflow.set_tracking_uri(client.tracking_uri)
+
+def _draft_sections(folder: Path) -> Path:
+    """The task's card sections with the intended uses still to be written."""
+    from cin_ml.config import config_path
+
+    text = config_path("cards/ecriture_4e").read_text(encoding="utf-8")
+    text, n = re.subn(r'(?s)(\[intended_use\.primary_uses\]\s*fr = )""".*?"""(\s*en = )""".*?"""',
+                      r'\1"TODO"\2"TODO"', text, count=1)
+    assert n == 1, "configs/cards/ecriture_4e.toml has no [intended_use.primary_uses]"
+    p = folder / "ecriture_4e_draft.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _artifact_dir(client, run_id: str) -> Path:
+    from urllib.parse import unquote, urlparse
+
+    uri = client.get_run(run_id).info.artifact_uri
+    return Path(unquote(urlparse(uri).path)) if uri.startswith("file:") else Path(uri)
+
+
+def _copy_run(client, run_id: str, *, card: bool = False) -> str:
+    """A new run with ``run_id``'s records and artifacts (without ``card/`` unless asked)."""
+    from mlflow.entities import Metric, Param
+
+    run = client.get_run(run_id)
+    tags = {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")}
+    new = client.create_run(run.info.experiment_id, tags=tags).info.run_id
+    now = run.info.start_time
+    client.log_batch(new, metrics=[Metric(k, v, now, 0) for k, v in run.data.metrics.items()],
+                     params=[Param(k, v) for k, v in run.data.params.items()])
+    if run.inputs and run.inputs.dataset_inputs:
+        client.log_inputs(new, datasets=list(run.inputs.dataset_inputs))
+    src = _artifact_dir(client, run_id)
     with tempfile.TemporaryDirectory() as tmp:
-        for rel, text in files.items():
-            Path(tmp, rel).parent.mkdir(parents=True, exist_ok=True)
-            Path(tmp, rel).write_text(text)
-        Path(tmp, "evaluation").mkdir()
-        test.to_parquet(Path(tmp, "evaluation/test_predictions.parquet"), index=False)
-        with mlflow.start_run(run_id=rid):
-            mlflow.log_metrics(metrics or GOOD_METRICS)
-            mlflow.log_params({"test_cohort": test_cohort})
-            ds = mlflow.data.from_pandas(X.assign(label=y), source="data/x", name=f"{task}-train")
-            mlflow.log_input(ds, context="train")
-            info = mlflow.lightgbm.log_model(
-                b, name="model", signature=infer_signature(X.head(5), b.predict(X.head(5))),
-                input_example=X.head(5), pip_requirements=[f"lightgbm=={lightgbm.__version__}"])
-            client.log_artifacts(rid, tmp)
-            mlflow.set_tag("cin.model_uri", info.model_uri)
-    client.set_terminated(rid, status)
-    return rid
+        shutil.copytree(src, tmp, dirs_exist_ok=True,
+                        ignore=None if card else shutil.ignore_patterns("card"))
+        client.log_artifacts(new, tmp)
+    client.set_terminated(new, "FINISHED")
+    return new
+
+
+def _rewrite_json(client, run_id: str, path: str, edit) -> None:
+    """Rewrite one logged JSON artifact of a run in place (as someone with store access)."""
+    f = _artifact_dir(client, run_id) / path
+    f.write_text(json.dumps(edit(json.loads(f.read_text(encoding="utf-8")))), encoding="utf-8")
+
+
+def _with_fails(audit: dict) -> dict:
+    for breakdown, metric in FAIRNESS_FAILS.items():
+        audit["verdicts"].setdefault(breakdown, {})[metric] = "fail"
+    audit["worst_verdict"] = "fail"
+    return audit
+
+
+def build_template(root: Path, fast_models_config) -> GovRuns:
+    """Simulate, de-identify, then run the chain for every kind of run (see module doc)."""
+    import os
+
+    import mlflow
+    import pytest
+    from mlflow import MlflowClient
+
+    from cin_ml.pipeline import (
+        run_audit,
+        run_card,
+        run_deidentify,
+        run_explain,
+        run_simulate,
+        run_train,
+    )
+
+    data, store = root / "data", root / "store"
+    run_simulate(data / "source", data / "source_truth", students=STUDENTS, seed=SEED)
+    run_deidentify(data / "source", data / "deidentified", demo_key=True)
+    cfg = root / "configs"
+    configs = {}
+    for kind, overrides in (("ready", {}), ("reseeded", {"seed": 8}),
+                            ("later", {"min_label_coverage": 0.9})):
+        (cfg / kind).mkdir(parents=True)
+        configs[kind] = _models_config(cfg / kind, fast_models_config, **overrides)
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    ids: dict[str, str] = {}
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        # small groups of a 3,000-student CSS: expected, and not what these tests are about
+        warnings.simplefilter("ignore")
+        store.mkdir()
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        mp.setenv("CIN_ML_ARTIFACT_ROOT", str(store / "artifacts"))
+        mp.setenv("CIN_ML_THREADS", os.environ.get("CIN_ML_THREADS", "1"))
+        client = MlflowClient(tracking_uri=uri)
+        for kind, models in configs.items():
+            rid = run_train(data / "deidentified", "ecriture_4e", models_config=models,
+                            tracking_uri=uri)["run_id"]
+            run_audit(rid, n_boot=N_BOOT)
+            run_explain(rid, out=root / "explain")
+            if kind == "ready":
+                # the copies whose card is not (or not yet) built come from the audited run
+                ids["no_card"] = _copy_run(client, rid)
+                ids["draft"] = _copy_run(client, rid)
+                ids["failed"] = _copy_run(client, rid)
+                ids["fairness_fails"] = _copy_run(client, rid)
+                ids["bad"] = _copy_run(client, rid)
+            run_card(rid, out=root / "cards", ready=True, tracking_uri=uri)
+            ids[kind] = rid
+        run_card(ids["draft"], out=root / "cards", ready=False,
+                 sections=_draft_sections(cfg), tracking_uri=uri)
+        for kind in ("failed", "fairness_fails", "bad"):
+            run_card(ids[kind], out=root / "cards", ready=True, tracking_uri=uri)
+        client.set_terminated(ids["failed"], "FAILED")
+        _rewrite_json(client, ids["fairness_fails"], "fairness/audit.json", _with_fails)
+        bad = ids["bad"]
+        for name, value in BAD_METRICS.items():
+            client.log_metric(bad, name, value, step=1)
+        _rewrite_json(client, bad, "fairness/audit.json", _with_fails)
+        _rewrite_json(client, bad, "model_meta.json",
+                      lambda m: {**m, "features": [*m["features"], BAD_FEATURE]})
+        _rewrite_json(client, bad, "consent/scope.json",
+                      lambda s: {**s, "css_ids": sorted([*s["css_ids"], BAD_CSS])})
+        mlflow.set_tracking_uri(None)
+    return GovRuns(store, ids, data / "source", data / "deidentified")
+
+
+def copy_store(template: Path, dest: Path) -> str:
+    """Copy the template store (database + artifacts) to ``dest``; returns its tracking URI.
+
+    Artifact locations are absolute in the database: they are rewritten to the copy's.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(template / "artifacts", dest / "artifacts")
+    db = dest / "mlflow.db"
+    shutil.copyfile(template / "mlflow.db", db)
+    old, new = str(template.resolve()), str(dest.resolve())
+    con = sqlite3.connect(db)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for t in tables:
+            cols = [r[1] for r in con.execute(f'PRAGMA table_info("{t}")')
+                    if (r[2] or "").upper().startswith(("VARCHAR", "TEXT"))]
+            for c in cols:
+                con.execute(f'UPDATE "{t}" SET "{c}" = replace("{c}", ?, ?) '
+                            f'WHERE "{c}" LIKE ?', (old, new, f"%{old}%"))
+        con.commit()
+    finally:
+        con.close()
+    return f"sqlite:///{db}"
 
 
 def tamper_card(run_id: str) -> None:
-    """Overwrite the run's card.json with different content (hash file unchanged)."""
+    """Edit the run's logged card.json after it was hashed (card.sha256 left as it was), as
+    someone with write access to the artifact store would."""
     from mlflow import MlflowClient
 
-    with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "card.json").write_bytes(card_bytes(True, note="edited after review"))
-        MlflowClient().log_artifact(run_id, str(Path(tmp, "card.json")), "card")
+    f = _artifact_dir(MlflowClient(), run_id) / "card" / "card.json"
+    card = json.loads(f.read_text(encoding="utf-8"))
+    card["intended_use"]["primary_uses"]["en"] += " Also used to rank teachers."
+    f.write_text(json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8")

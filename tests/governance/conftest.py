@@ -1,8 +1,6 @@
-"""Governance fixtures: an isolated (pre-initialised) store, a policy and agreements."""
+"""Governance fixtures: real training runs in an isolated store, a policy and agreements."""
 
 from __future__ import annotations
-
-import shutil
 
 import pytest
 
@@ -10,28 +8,33 @@ from ._policy import AGREEMENTS, POLICY, TODAY
 
 
 @pytest.fixture(scope="session")
-def _template_db(tmp_path_factory):
-    """An empty MLflow SQLite store, migrated once per session (copied for each test)."""
-    from mlflow import MlflowClient
+def gov_runs(tmp_path_factory, fast_models_config):
+    """Every kind of training run (tests/governance/_runs.py), trained, audited, explained and
+    carded once per session by the real pipeline in a template store."""
+    from ._runs import build_template
 
-    path = tmp_path_factory.mktemp("tpl") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
-    return path
+    return build_template(tmp_path_factory.mktemp("gov"), fast_models_config)
 
 
 @pytest.fixture()
-def gov_store(tmp_path, monkeypatch, _template_db):
-    """A throw-away store (MLFLOW_TRACKING_URI + CIN_ML_ARTIFACT_ROOT) for one test."""
+def gov_store(tmp_path, monkeypatch, gov_runs):
+    """This test's own copy of the template store (MLFLOW_TRACKING_URI + CIN_ML_ARTIFACT_ROOT)."""
     import mlflow
 
-    db = tmp_path / "mlflow.db"
-    shutil.copyfile(_template_db, db)
-    uri = f"sqlite:///{db}"
+    from ._runs import copy_store
+
+    uri = copy_store(gov_runs.root, tmp_path / "store")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setenv("CIN_ML_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("CIN_ML_ARTIFACT_ROOT", str(tmp_path / "store" / "artifacts"))
     monkeypatch.delenv("CIN_ML_USER", raising=False)
     mlflow.set_tracking_uri(uri)
     return uri
+
+
+@pytest.fixture()
+def runs(gov_store, gov_runs):
+    """Run ids by kind (``runs["ready"]``…) in this test's store."""
+    return dict(gov_runs.ids)
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from cin_ml.cli import app
 
-from ._runs import make_run
+from ._runs import AUTHOR
 
 GOV = """
 [governance]
@@ -52,13 +52,12 @@ def cli(gov_store, tmp_path, monkeypatch):
     return call
 
 
-def test_cli_workflow(cli):
-    rid = make_run()
-    r = cli("register", "--run", rid)
+def test_cli_workflow(cli, runs):
+    r = cli("register", "--run", runs["ready"], "--author", AUTHOR)
     assert r.exit_code == 0, r.output
     assert "cin-ecriture-4e v1" in r.output
     r = cli("review", "--model", "cin-ecriture-4e", "--version", "1", "--approve",
-            "--reviewer", "ds.lavoie")
+            "--reviewer", AUTHOR)
     assert r.exit_code == 1 and "not a member of the ethics committee" in r.output
     assert "Traceback" not in r.output
     r = cli("promote", "--model", "cin-ecriture-4e", "--version", "1",
@@ -81,11 +80,10 @@ def test_cli_workflow(cli):
     assert r.exit_code == 0 and "consent" in r.output and "withdrawn" in r.output
 
 
-def test_cli_history_verify_fails_on_tampering(cli):
+def test_cli_history_verify_fails_on_tampering(cli, runs):
     from mlflow import MlflowClient
 
-    rid = make_run()
-    assert cli("register", "--run", rid).exit_code == 0
+    assert cli("register", "--run", runs["ready"], "--author", AUTHOR).exit_code == 0
     c = MlflowClient()
     exp = c.get_experiment_by_name("cin-governance")
     run = c.search_runs([exp.experiment_id], "tags.`cin.event.type` = 'register'")[0]

@@ -20,8 +20,8 @@ from cin_ml.registry import (
     verify,
 )
 
-from ._runs import make_run
-from .test_workflow import M, _approved
+from ._runs import AUTHOR
+from .test_workflow import M, _approved, logged_text
 
 
 def _runs_by_seq(ctx):
@@ -31,8 +31,8 @@ def _runs_by_seq(ctx):
 
 
 @pytest.fixture()
-def chain(ctx):
-    v, _ = _approved(ctx)
+def chain(ctx, runs):
+    v, _ = _approved(ctx, runs["ready"])
     promote(ctx, M, v, operator="ops.bouchard", why="go")
     assert verify(ctx).ok and verify(ctx).n_events == 6
     return ctx
@@ -90,12 +90,12 @@ def test_history_filters_by_model_and_records_who_when_why(chain):
     assert history(chain, "cin-decrochage") == []
 
 
-def test_rollback_to_previous_valid_champion(ctx):
-    v1, _ = _approved(ctx)
+def test_rollback_to_previous_valid_champion(ctx, runs):
+    v1, _ = _approved(ctx, runs["ready"])
     promote(ctx, M, v1, operator="ops.bouchard")
     with pytest.raises(GateError, match="no earlier @champion"):
         rollback(ctx, M, operator="ops.bouchard", why="bad")
-    v2, _ = _approved(ctx, seed=1)
+    v2, _ = _approved(ctx, runs["reseeded"])
     promote(ctx, M, v2, operator="ops.bouchard")
     with pytest.raises(GovernanceError, match="give the reason"):
         rollback(ctx, M, operator="ops.bouchard", why=" ")
@@ -105,10 +105,10 @@ def test_rollback_to_previous_valid_champion(ctx):
     assert history(ctx, M)[-1].type == "rollback"
 
 
-def test_check_expires_and_restores_last_valid_champion(ctx, ctx_on):
-    v1, _ = _approved(ctx)
+def test_check_expires_and_restores_last_valid_champion(ctx, ctx_on, runs):
+    v1, _ = _approved(ctx, runs["ready"])
     promote(ctx, M, v1, operator="ops.bouchard")
-    v2 = register(ctx, make_run(seed=1))["version"]
+    v2 = register(ctx, runs["reseeded"], author=AUTHOR)["version"]
     review(ctx, M, v2, reviewer="a.tremblay", approve=True, comment="short",
            expires=ctx.today + dt.timedelta(days=30))
     promote(ctx, M, v2, operator="ops.bouchard")
@@ -125,32 +125,49 @@ def test_check_expires_and_restores_last_valid_champion(ctx, ctx_on):
     assert verify(ctx).ok
 
 
-def test_check_flags_expired_consent_and_withdraws(ctx, ctx_on):
-    v, _ = _approved(ctx, css_ids=("CSS001", "CSS002"), datasets=("academic",))
-    promote(ctx, M, v, operator="ops.bouchard")
-    rep = check(ctx_on(dt.date(2026, 5, 1)))  # CSS002's agreement ended 2026-04-30
+def test_check_flags_expired_consent_and_withdraws(ctx, settings, runs):
+    from cin_ml.consent import ConsentRegistry
+    from cin_ml.registry import make_ctx
+
+    # the agreements the run relied on at training (consent/scope.json) are the only ones:
+    # approve and promote a month before the first of them ends, check the day after
+    rid = runs["ready"]
+    scope = json.loads(logged_text(ctx, rid, "consent/scope.json"))
+    first = min(scope["agreement_records"], key=lambda a: a["retention_end"])
+    end = dt.date.fromisoformat(first["retention_end"])
+    before = make_ctx(settings, ConsentRegistry(), today=end - dt.timedelta(days=30))
+    v, _ = _approved(before, rid)
+    promote(before, M, v, operator="ops.bouchard")
+    rep = check(make_ctx(settings, ConsentRegistry(), today=end + dt.timedelta(days=1)))
     assert rep.consent_flagged[0][:2] == (M, v)
-    assert "CSS002/academic: agreement CSS002-academic expired on 2026-04-30" in \
-        rep.consent_flagged[0][2]
+    assert (f"{first['css_id']}/{first['dataset']}: agreement {first['id']} expired on "
+            f"{end.isoformat()}") in rep.consent_flagged[0][2]
     assert rep.withdrawn == ((M, "champion", v, None),)
     assert "champion" not in ctx.client.get_registered_model(M).aliases
     assert ctx.client.get_model_version(M, v).tags["cin.consent.state"] == "invalid"
 
 
-def test_challenger_and_compare(ctx):
-    v1, _ = _approved(ctx)
+def test_challenger_and_compare(ctx, runs):
+    v1, _ = _approved(ctx, runs["ready"])
     promote(ctx, M, v1, operator="ops.bouchard")
     with pytest.raises(GovernanceError, match="no @challenger"):
         compare(ctx, M)
-    v2 = register(ctx, make_run(seed=1))["version"]  # challenger needs no approval
+    # challenger needs no approval
+    v2 = register(ctx, runs["reseeded"], author=AUTHOR)["version"]
     promote(ctx, M, v2, alias="challenger", operator="ops.cote")
     c = compare(ctx, M)
-    assert (c.champion, c.challenger, c.n, c.test_cohort) == (v1, v2, 300, "2014")
+    run = ctx.client.get_run(runs["ready"]).data
+    cohort = run.params["test_cohort"]
+    assert (c.champion, c.challenger, c.n, c.test_cohort) == (v1, v2, int(run.metrics["n_test"]),
+                                                              cohort)
     a, b = c.metrics["champion"]["auc"], c.metrics["challenger"]["auc"]
+    assert a == pytest.approx(run.metrics["test_auc"], abs=1e-3)
     assert c.auc_diff["estimate"] == pytest.approx(b - a, abs=1e-6)
     assert c.auc_diff["low"] <= c.auc_diff["estimate"] <= c.auc_diff["high"]
-    v3 = register(ctx, make_run(seed=2, test_cohort=2015))["version"]
+    v3 = register(ctx, runs["later"], author=AUTHOR)["version"]
+    later = ctx.client.get_run(runs["later"]).data.params["test_cohort"]
+    assert later != cohort
     promote(ctx, M, v3, alias="challenger", operator="ops.cote")
-    with pytest.raises(GovernanceError, match="tested on cohort 2014 and challenger v3 on "
-                                              "2015"):
+    with pytest.raises(GovernanceError, match=f"tested on cohort {cohort} and challenger v3 "
+                                              f"on {later}"):
         compare(ctx, M)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cin_ml.registry import history, recover, verify
 
-from ._runs import make_run
+from ._runs import AUTHOR
 from .test_workflow import M, _approved
 
 ACTOR = str(Path(__file__).with_name("_actor.py"))
@@ -34,8 +34,8 @@ def _champion(ctx):
     return None if "champion" not in mv else str(mv["champion"])
 
 
-def test_crash_after_intent_aborts_and_changes_nothing(ctx):
-    v, _ = _approved(ctx)
+def test_crash_after_intent_aborts_and_changes_nothing(ctx, runs):
+    v, _ = _approved(ctx, runs["ready"])
     code, _ = _act("promote", M, v, "ops.bouchard", fault="promote:after-intent")
     assert code == 75
     assert _champion(ctx) is None
@@ -46,8 +46,8 @@ def test_crash_after_intent_aborts_and_changes_nothing(ctx):
     assert verify(ctx).ok
 
 
-def test_crash_after_alias_move_commits_on_recovery(ctx):
-    v, _ = _approved(ctx)
+def test_crash_after_alias_move_commits_on_recovery(ctx, runs):
+    v, _ = _approved(ctx, runs["ready"])
     code, _ = _act("promote", M, v, "ops.bouchard", fault="promote:before-commit")
     assert code == 75
     assert _champion(ctx) == v  # the alias moved in one call: the commit point
@@ -57,10 +57,10 @@ def test_crash_after_alias_move_commits_on_recovery(ctx):
     assert verify(ctx).ok
 
 
-def test_crash_mid_review_rolls_forward(ctx):
+def test_crash_mid_review_rolls_forward(ctx, runs):
     from cin_ml.registry import register
 
-    v = register(ctx, make_run())["version"]
+    v = register(ctx, runs["ready"], author=AUTHOR)["version"]
     code, _ = _act("review", M, v, "a.tremblay", fault="review:after-op")
     assert code == 75
     tags = ctx.client.get_model_version(M, v).tags
@@ -70,9 +70,9 @@ def test_crash_mid_review_rolls_forward(ctx):
     assert ctx.client.get_model_version(M, v).tags["cin.review.state"] == "approved"
 
 
-def test_two_concurrent_promotions_leave_a_consistent_registry(ctx):
-    v1, _ = _approved(ctx)
-    v2, _ = _approved(ctx, seed=1)
+def test_two_concurrent_promotions_leave_a_consistent_registry(ctx, runs):
+    v1, _ = _approved(ctx, runs["ready"])
+    v2, _ = _approved(ctx, runs["reseeded"])
     start = time.time() + 6.0
     procs = [_act("promote", M, v, op, start, wait=False)
              for v, op in ((v1, "ops.bouchard"), (v2, "ops.cote"))]

@@ -3,54 +3,64 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 from cin_ml.errors import GateError, GovernanceError
 from cin_ml.registry import describe_version, history, promote, register, review, verify
 
-from ._runs import make_run, tamper_card
+from ._runs import AUTHOR, BAD_CSS, BAD_FEATURE, BAD_METRICS, FAIRNESS_FAILS, tamper_card
 
 M = "cin-ecriture-4e"
 
 
-def _approved(ctx, run_id=None, **kw):
-    rid = run_id or make_run(**kw)
-    reg = register(ctx, rid)
+def _approved(ctx, rid):
+    reg = register(ctx, rid, author=AUTHOR)
     review(ctx, M, reg["version"], reviewer="a.tremblay", approve=True, comment="ok")
     return reg["version"], rid
 
 
-def test_register_tags_the_version(ctx):
-    rid = make_run()
-    reg = register(ctx, rid)
+def logged_text(ctx, rid, path):
+    """A text artifact of a run, as the pipeline logged it."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return Path(ctx.client.download_artifacts(rid, path, tmp)).read_text(encoding="utf-8")
+
+
+def test_register_tags_the_version(ctx, runs):
+    rid = runs["ready"]
+    reg = register(ctx, rid, author=AUTHOR)
     assert (reg["model"], reg["version"]) == (M, "1")
     mv = ctx.client.get_model_version(M, "1")
     assert mv.tags["cin.review.state"] == "pending"
     assert mv.tags["cin.author"] == "ds.lavoie"
     assert mv.tags["cin.card.sha256"] == reg["card_sha256"] and len(reg["card_sha256"]) == 64
     assert "train" in mv.tags["cin.data.digests"]
-    assert mv.tags["cin.fairness.worst"] == "inconclusive"
+    assert reg["card_sha256"] == logged_text(ctx, rid, "card/card.sha256").split()[0]
+    audit = json.loads(logged_text(ctx, rid, "fairness/audit.json"))
+    assert mv.tags["cin.fairness.worst"] == audit["worst_verdict"]
     assert [e.type for e in history(ctx, M)] == ["register.started", "register"]
     with pytest.raises(GovernanceError, match="already registered as cin-ecriture-4e v1"):
-        register(ctx, rid)
+        register(ctx, rid, author=AUTHOR)
 
 
-@pytest.mark.parametrize(("kw", "msg"), [
-    ({"with_card": False}, "has no model card"),
-    ({"card_ready": False}, r"not complete \(missing: intended_use\)"),
-    ({"status": "FAILED"}, "is FAILED, not FINISHED"),
+@pytest.mark.parametrize(("kind", "msg"), [
+    ("no_card", "has no model card"),
+    ("draft", r"not complete \(missing: intended_use\)"),
+    ("failed", "is FAILED, not FINISHED"),
 ])
-def test_register_refuses_without_a_complete_card(ctx, kw, msg):
-    rid = make_run(**kw)
+def test_register_refuses_without_a_complete_card(ctx, runs, kind, msg):
     with pytest.raises(GovernanceError, match=msg):
-        register(ctx, rid)
+        register(ctx, runs[kind], author=AUTHOR)
     assert ctx.client.search_model_versions(f"name = '{M}'") == []
     assert history(ctx, M)[-1].type == "register.refused"
 
 
-def test_review_rules(ctx):
-    v = register(ctx, make_run())["version"]
+def test_review_rules(ctx, runs):
+    v = register(ctx, runs["ready"], author=AUTHOR)["version"]
     with pytest.raises(GovernanceError, match="not a member of the ethics committee"):
         review(ctx, M, v, reviewer="bob", approve=True, comment="")
     with pytest.raises(GovernanceError, match="is the author of cin-ecriture-4e v1"):
@@ -74,19 +84,23 @@ def test_review_rules(ctx):
     assert d["review"]["reviewer"] == "a.tremblay" and d["state"] == "approved"
 
 
-def test_promote_and_stock_client_loads_champion(ctx):
+def test_promote_and_stock_client_loads_champion(ctx, runs):
     import mlflow
 
-    from ._runs import _data, booster
+    from cin_ml.tracking import load_run_bundle
 
-    v, _ = _approved(ctx)
+    v, rid = _approved(ctx, runs["ready"])
     out = promote(ctx, M, v, operator="ops.bouchard", why="first model")
     assert out["previous"] is None and out["gates"]["ok"]
     assert str(ctx.client.get_model_version_by_alias(M, "champion").version) == "1"
-    X, _ = _data()
     model = mlflow.pyfunc.load_model(f"models:/{M}@champion")
-    got = model.predict(X.head(20))
-    assert got == pytest.approx(booster(0).predict(X.head(20)))
+    assert model.metadata.run_id == rid
+    bundle = load_run_bundle(rid)
+    X = bundle.test_features.head(20)
+    got = model.predict(bundle.encode(X[bundle.features]))
+    # the stock client returns the calibrated probabilities training evaluated
+    scores = bundle.test_predictions.set_index("student_id").loc[X["student_id"], "score"]
+    assert got == pytest.approx(scores.to_numpy(), abs=1e-6)
     assert verify(ctx).ok
 
 
@@ -99,25 +113,21 @@ def _refused(ctx, v, operator="ops.bouchard"):
     return exc.value
 
 
-def test_promote_refuses_with_every_failed_gate(ctx):
-    rid = make_run(metrics={"test_auc": 0.65, "indicator_auc": 0.70,
-                            "test_recall_at_threshold": 0.5},
-                   verdicts={"sex": {"fnr": "fail"}},
-                   features=("lecture_g3_mean", "teacher_experience"),
-                   css_ids=("CSS001", "CSS009"))
-    v = register(ctx, rid)["version"]
+def test_promote_refuses_with_every_failed_gate(ctx, runs):
+    v = register(ctx, runs["bad"], author=AUTHOR)["version"]
     err = _refused(ctx, v, operator="ds.lavoie")
     assert err.failed_gates == ["approval", "metrics", "fairness", "feature_policy",
                                 "consent", "operator"]
     msg = str(err)
-    for part in ("no review recorded", "test_auc 0.650 < floor 0.7",
-                 "does not beat indicator_auc", "sex:fnr", "teacher_experience",
-                 "CSS009/absences: no agreement", "not listed as an operator"):
+    floor = ctx.settings.floors.min["test_auc"]
+    for part in ("no review recorded", f"test_auc {BAD_METRICS['test_auc']:.3f} < floor {floor}",
+                 "does not beat indicator_auc", "sex:fnr", BAD_FEATURE,
+                 f"{BAD_CSS}/absences: no agreement", "not listed as an operator"):
         assert part in msg
 
 
-def test_refusals_operator_author_reviewer_expired_rejected(ctx, ctx_on):
-    v, _ = _approved(ctx)
+def test_refusals_operator_author_reviewer_expired_rejected(ctx, ctx_on, runs):
+    v, _ = _approved(ctx, runs["ready"])
     assert _refused(ctx, v, operator="a.tremblay").failed_gates == ["operator"]
     ctx2 = ctx_on(ctx.today + dt.timedelta(days=366))
     assert "approval" in _refused(ctx2, v).failed_gates
@@ -126,8 +136,8 @@ def test_refusals_operator_author_reviewer_expired_rejected(ctx, ctx_on):
     assert err.failed_gates == ["approval"] and "rejected" in str(err)
 
 
-def test_tampered_card_blocks_promotion_and_review(ctx):
-    v, rid = _approved(ctx)
+def test_tampered_card_blocks_promotion_and_review(ctx, runs):
+    v, rid = _approved(ctx, runs["ready"])
     tamper_card(rid)
     err = _refused(ctx, v)
     assert err.failed_gates == ["card"] and "tampered card" in str(err)
@@ -135,10 +145,9 @@ def test_tampered_card_blocks_promotion_and_review(ctx):
         review(ctx, M, v, reviewer="m.gagnon", approve=True, comment="again")
 
 
-def test_fairness_fail_accepted_in_conditions(ctx):
-    rid = make_run(verdicts={"sex": {"fnr": "fail", "fpr": "pass"},
-                             "language_group": {"fnr": "fail"}})
-    v = register(ctx, rid)["version"]
+def test_fairness_fail_accepted_in_conditions(ctx, runs):
+    assert FAIRNESS_FAILS == {"sex": "fnr", "language_group": "fnr"}
+    v = register(ctx, runs["fairness_fails"], author=AUTHOR)["version"]
     review(ctx, M, v, reviewer="a.tremblay", approve=True, comment="ok",
            conditions="monitor", accept_fairness=["sex:fnr"])
     err = _refused(ctx, v)
@@ -149,8 +158,8 @@ def test_fairness_fail_accepted_in_conditions(ctx):
     assert promote(ctx, M, v, operator="ops.cote")["gates"]["ok"]
 
 
-def test_identity_from_environment_is_recorded(ctx, monkeypatch):
-    v, _ = _approved(ctx)
+def test_identity_from_environment_is_recorded(ctx, monkeypatch, runs):
+    v, _ = _approved(ctx, runs["ready"])
     with pytest.raises(GovernanceError, match="name the operator with --operator or "
                                               r"\$CIN_ML_USER"):
         promote(ctx, M, v, operator=None)
