@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cin_ml.config import packaged_config_dir  # noqa: E402
 from cin_ml.errors import SmallGroupWarning  # noqa: E402
 from cin_ml.fairness import audit, load_policy  # noqa: E402
 from tests.fairness.conftest import make_predictions  # noqa: E402
@@ -40,7 +41,7 @@ def main() -> None:
     )
     from sklearn.metrics import precision_score, roc_auc_score
 
-    policy = load_policy(Path(__file__).resolve().parent.parent / "configs/fairness.toml")
+    policy = load_policy(packaged_config_dir() / "fairness.toml")
     policy = policy.with_attributes(ATTRS)
     y, s, g, _ = make_predictions(a.n, seed=0)
     thr = 0.25

@@ -20,7 +20,7 @@ import tempfile
 
 CHILD = r"""
 import json, resource, sys, time, tempfile, pathlib
-from cin_ml.virtual_css import SimulationConfig, simulate_to_disk
+from cin_ml.simulator import SimulationConfig, simulate_to_disk
 n_css, n = int(sys.argv[1]), int(sys.argv[2])
 out = pathlib.Path(tempfile.mkdtemp())
 t = time.perf_counter()

@@ -28,9 +28,8 @@ def bench(n_students: int, n_css: int, repeats: int, threads: int, task: str) ->
     import lightgbm as lgb
 
     from cin_ml.features import build_features
-    from cin_ml.models import load_model_settings, train_model
-    from cin_ml.models._booster import encode
-    from cin_ml.virtual_css import SimulationConfig, simulate
+    from cin_ml.models import encode, load_model_settings, train_model
+    from cin_ml.simulator import SimulationConfig, simulate
 
     t = time.perf_counter()
     sim = simulate(SimulationConfig(n_css=n_css, n_students=n_students, seed=7))

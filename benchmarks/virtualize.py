@@ -24,14 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
 
+    from cin_ml.simulator import SimulationConfig, simulate
     from cin_ml.virtual_css import (
         EvaluationConfig,
-        SimulationConfig,
         SynthesisConfig,
         deidentify,
         evaluate_virtual_css,
         resolve_pseudonym_key,
-        simulate,
         split_students,
         synthesize,
     )

@@ -1,7 +1,8 @@
 """The data contract of a CSS extract: tables, columns, roles, keys.
 
-Every column of every table has exactly one :class:`Role` (DESIGN.md section 4). Downstream
-modules read roles from here (``columns_with_role``), never from hard-coded lists.
+Every column of every table has exactly one :class:`Role` (docs/architecture.md, "Column
+roles"). Downstream modules read roles from here (``columns_with_role``), never from
+hard-coded lists.
 
 Tables (one Parquet file each in an extract folder):
 
@@ -36,6 +37,8 @@ from cin_ml.errors import SchemaError
 
 __all__ = [
     "COMPETENCIES",
+    "DROPOUT_STATUS",
+    "MINISTRY_EXAMS",
     "TABLES",
     "Column",
     "ForeignKey",
@@ -51,7 +54,7 @@ __all__ = [
 
 
 class Role(StrEnum):
-    """Role of a column (DESIGN.md section 4)."""
+    """Role of a column (docs/architecture.md, "Column roles")."""
 
     DIRECT_IDENTIFIER = "direct_identifier"
     QUASI_IDENTIFIER = "quasi_identifier"
@@ -68,6 +71,10 @@ SEXES = ("F", "M")
 LANGUAGE_GROUPS = ("francophone", "anglophone", "allophone")
 IMMIGRATION = ("1re", "2e", "3e+")
 EXIT_STATUSES = ("diplome", "qualification", "decrochage")
+DROPOUT_STATUS = "decrochage"
+"""Exit status of a student who left secondary without a diploma or qualification."""
+MINISTRY_EXAMS = ("ecriture_4e",)
+"""Ministry exam codes of the ``ministry_exams`` table."""
 SCHOOL_LEVELS = ("primaire", "secondaire")
 
 
@@ -237,7 +244,7 @@ TABLES: dict[str, Table] = {
             (
                 _C("student_id", "str", R.DIRECT_IDENTIFIER, pseudonymize=True),
                 _C("school_year", "int", R.TARGET),
-                _C("exam", "category", R.TARGET, values=("ecriture_4e",)),
+                _C("exam", "category", R.TARGET, values=MINISTRY_EXAMS),
                 _C("mark", "float", R.TARGET, min=0, max=100),
                 _C("passed", "bool", R.TARGET),
             ),

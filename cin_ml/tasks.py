@@ -6,8 +6,9 @@ in French and English. Every other module (features, the simulator's utility che
 the registry, cards, explanations, reports, the demo) reads these facts from here
 (docs/architecture.md, "Tasks").
 
-This module sits in the bottom layer beside :mod:`cin_ml.schema`, so the source-side
-simulator and the virtual-CSS checks may use it as well as the feature builder.
+This module sits just above :mod:`cin_ml.schema` (whose tables the label rules name), below
+every package, so the source-side simulator and the virtual-CSS checks may use it as well as
+the feature builder.
 """
 
 from __future__ import annotations
@@ -19,8 +20,15 @@ import numpy as np
 import pandas as pd
 
 from cin_ml.errors import DataError, SchemaError
+from cin_ml.schema import DROPOUT_STATUS, MINISTRY_EXAMS
 
-__all__ = ["TASKS", "LabelRule", "TaskSpec", "get_task", "task_labels"]
+__all__ = ["TASKS", "LabelRule", "TaskSpec", "get_task", "registered_model_name",
+           "task_label", "task_labels"]
+
+
+def registered_model_name(task: str) -> str:
+    """Registered model and experiment of a task or a dataset spec: ``cin-ecriture-4e``."""
+    return "cin-" + task.replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class TaskSpec:
     @property
     def registered_model(self) -> str:
         """Registered model and experiment name: ``cin-ecriture-4e``."""
-        return "cin-" + self.name.replace("_", "-")
+        return registered_model_name(self.name)
 
     @property
     def experiment(self) -> str:
@@ -105,7 +113,7 @@ def _t(fr: str, en: str) -> dict[str, str]:
 TASKS: dict[str, TaskSpec] = {
     "ecriture_4e": TaskSpec(
         name="ecriture_4e", target_grade=4, history_grades=(1, 2, 3), indicator_grade=3,
-        label=LabelRule("ministry_exams", "passed", (False,), "exam", "ecriture_4e"),
+        label=LabelRule("ministry_exams", "passed", (False,), "exam", MINISTRY_EXAMS[0]),
         description="fails the grade-4 ministry writing exam (mark < 60); "
                     "predicted at the end of grade 3",
         labels={
@@ -127,7 +135,7 @@ TASKS: dict[str, TaskSpec] = {
         }),
     "decrochage": TaskSpec(
         name="decrochage", target_grade=7, history_grades=(1, 2, 3, 4, 5, 6),
-        indicator_grade=6, label=LabelRule("outcomes", "status", ("decrochage",)),
+        indicator_grade=6, label=LabelRule("outcomes", "status", (DROPOUT_STATUS,)),
         description="leaves secondary without a diploma or qualification; "
                     "predicted at entry to secondary 1",
         labels={
@@ -155,6 +163,13 @@ def get_task(task: str) -> TaskSpec:
     if task not in TASKS:
         raise DataError(f"unknown task '{task}' (known: {', '.join(TASKS)})")
     return TASKS[task]
+
+
+def task_label(task: str, key: str, lang: str) -> str:
+    """A task's label in ``lang``; the task's own name for a task cin-ml does not define
+    (a dataset spec)."""
+    spec = TASKS.get(task)
+    return spec.text(key, lang) if spec is not None and key in spec.labels else task
 
 
 def task_labels(tables: Mapping[str, pd.DataFrame], task: TaskSpec | str) -> pd.Series:

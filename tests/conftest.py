@@ -14,7 +14,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.fixture(scope="session")
 def small_sim():
     """A 3,000-student simulated CSS with its ground truth (in memory)."""
-    from cin_ml.virtual_css import SimulationConfig, simulate
+    from cin_ml.simulator import SimulationConfig, simulate
 
     return simulate(SimulationConfig(n_students=3000, seed=11))
 
@@ -49,16 +49,18 @@ def _restore_tracking_uri():
 @pytest.fixture(scope="session")
 def fast_models_config():
     """``make(folder, n_boot) -> path`` of a models.toml for fast tests: no CV tuning, one
-    thread, ``n_boot`` bootstrap replicates (the rest as configs/models.toml)."""
+    thread, ``n_boot`` bootstrap replicates (the rest as the active config folder's
+    models.toml, the packaged one unless $CIN_ML_CONFIG_DIR is set)."""
     import re
 
     from cin_ml.config import config_path
 
     def make(folder, n_boot: int):
-        text = config_path("models").read_text(encoding="utf-8")
+        base = config_path("models")
+        text = base.read_text(encoding="utf-8")
         for key, value in (("n_folds", 0), ("n_boot", n_boot), ("num_threads", 1)):
             text, n = re.subn(rf"(?m)^{key} = \d+", f"{key} = {value}", text)
-            assert n >= 1, f"configs/models.toml has no '{key} =' line"
+            assert n >= 1, f"{base} has no '{key} =' line"
         p = folder / "models.toml"
         p.write_text(text, encoding="utf-8")
         return p

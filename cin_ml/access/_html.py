@@ -13,6 +13,7 @@ import pandas as pd
 
 from cin_ml.access._reports import OVERALL, RoleReport
 from cin_ml.access._suppress import TOTAL
+from cin_ml.tasks import task_label
 
 
 @lru_cache(maxsize=1)
@@ -106,7 +107,7 @@ def render_report(r: RoleReport, *, lang: str = "fr", model_ref: str = "",
     students = r.tables.get("students")
     cols = None if students is None else [c for c in students.columns]
     return env.get_template("report.html.j2").render(
-        r=r, t=t, lang=lang, task_text=t["tasks"].get(r.task, r.task), model_ref=model_ref,
+        r=r, t=t, lang=lang, task_text=task_label(r.task, "outcome", lang), model_ref=model_ref,
         produced=(produced or date.today()).isoformat(),
         charts={"risk": _risk_charts(r), "results": _results_chart(r)},
         risk_table=_table_html(risk), results_table=(

@@ -70,7 +70,8 @@ def score_cohort(model, tables: Mapping[str, pd.DataFrame], bands: BandSettings,
     DataError
         Nobody is due for a prediction in the extract, or a model input is missing.
     """
-    from cin_ml.features import build_features, get_task
+    from cin_ml.features import build_features
+    from cin_ml.tasks import get_task
 
     spec = get_task(model.task)
     frame = build_features(dict(tables), model.task, feature_settings)

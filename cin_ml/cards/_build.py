@@ -30,6 +30,7 @@ from cin_ml.cards._schema import (
 )
 from cin_ml.cards._sections import CardSections
 from cin_ml.errors import DataError, GovernanceError
+from cin_ml.run_contract import Tag
 
 __all__ = ["CardEvidence", "IncompleteCardError", "build_card"]
 
@@ -88,7 +89,7 @@ def _metrics(ev: Mapping) -> Metrics:
 
 def _provenance(ev: CardEvidence, s: CardSections, has_truth: bool) -> Provenance:
     tags = ev.run.get("tags", {})
-    form = tags.get("cin.data_form", "unknown")
+    form = tags.get(Tag.DATA_FORM, "unknown")
     if has_truth:
         origin, basis = "simulated", Text(
             fr="simulées : la run a été évaluée contre la vérité du simulateur (AUC oracle)",
@@ -118,7 +119,7 @@ def _provenance(ev: CardEvidence, s: CardSections, has_truth: bool) -> Provenanc
             fr="Aucune entente d'utilisation des données n'est consignée pour ces données.",
             en="No data-use agreement is recorded for these data.")
     return Provenance(
-        data_form=form, origin=origin, origin_basis=basis, data_dir=tags.get("cin.data_dir", ""),
+        data_form=form, origin=origin, origin_basis=basis, data_dir=tags.get(Tag.DATA_DIR, ""),
         css=tuple(s.provenance.css), agreements_status=status, agreements=agreements,
         agreements_note=note, retention=s.provenance.retention.text(),
         dataset_digests=dict(sorted(ev.dataset_digests.items())))
@@ -222,7 +223,7 @@ def build_card(evidence: CardEvidence, sections: CardSections, *,
     details = ModelDetails(
         task=task, run_id=str(run["run_id"]), experiment_id=str(run.get("experiment_id", "")),
         model_uri=str(run.get("model_uri", "")), run_status=str(run.get("status", "")),
-        trained_at=run.get("start_time"), git_commit=tags.get("cin.git_commit", "unknown"),
+        trained_at=run.get("start_time"), git_commit=tags.get(Tag.GIT_COMMIT, "unknown"),
         n_features=len(meta.get("features", ())),
         calibration=(meta.get("calibrator") or {}).get("method", "unknown"),
         threshold=float(thr["value"]), threshold_mode=str(thr.get("mode", "")),
@@ -252,7 +253,7 @@ def build_card(evidence: CardEvidence, sections: CardSections, *,
                                   n=ev.get("n_valid")),
         fairness=fair, explanations=expl, feature_policy=pol,
         provenance=_provenance(evidence, sections, metrics.oracle_available),
-        virtual_css=virtual_css_section(tags.get("cin.data_form", ""), evidence.virtual_css,
+        virtual_css=virtual_css_section(tags.get(Tag.DATA_FORM, ""), evidence.virtual_css,
                                         evidence.virtual_css_problem),
         considerations=Considerations(
             ethical=sections.ethical_considerations.text(), caveats=sections.caveats.text(),

@@ -4,35 +4,8 @@ attributes, so a committee member reads "reading mark, grade 3", not ``lecture_g
 from __future__ import annotations
 
 from cin_ml.cards._schema import Text
-from cin_ml.explain import describe_feature
-
-TASKS: dict[str, dict[str, Text]] = {
-    "ecriture_4e": {
-        "name": Text(fr="Échec à l'épreuve d'écriture de 4e année",
-                     en="Grade-4 writing exam failure"),
-        "predicts": Text(fr="le risque qu'un élève échoue à l'épreuve ministérielle d'écriture "
-                            "de 4e année (note sous 60)",
-                         en="the risk that a student fails the grade-4 ministry writing exam "
-                            "(mark below 60)"),
-        "for_whom": Text(fr="les élèves à la fin de la 3e année du primaire, à partir de leurs "
-                            "résultats et de leur parcours de la 1re à la 3e année",
-                         en="students at the end of grade 3, from their marks and school "
-                            "history in grades 1 to 3"),
-        "event": Text(fr="échoueront à l'épreuve", en="go on to fail the exam"),
-    },
-    "decrochage": {
-        "name": Text(fr="Décrochage au secondaire", en="Secondary school dropout"),
-        "predicts": Text(fr="le risque qu'un élève quitte le secondaire sans diplôme ni "
-                            "qualification (décrochage)",
-                         en="the risk that a student leaves secondary school without a "
-                            "diploma or qualification (dropout)"),
-        "for_whom": Text(fr="les élèves à l'entrée en 1re secondaire, à partir de leur "
-                            "parcours au primaire",
-                         en="students entering secondary 1, from their primary-school "
-                            "history"),
-        "event": Text(fr="décrocheront", en="go on to drop out"),
-    },
-}
+from cin_ml.features import parse_feature
+from cin_ml.tasks import TASKS
 
 FAMILIES = {
     "lecture": Text(fr="Lecture", en="Reading"),
@@ -81,8 +54,8 @@ def _grade(g: int, lang: str) -> str:
 
 
 def feature_label(name: str) -> Text:
-    """Plain-language label of a feature name (docs/CONTRACTS.md naming)."""
-    info = describe_feature(name)
+    """Plain-language label of a feature name (docs/architecture.md, "Package seams")."""
+    info = parse_feature(name)
     if info.kind in ("mark", "trend", "volatility") and info.competency and info.stat:
         (sf, se), (cf, ce) = _STAT[info.stat], _COMP[info.competency]
         return Text(fr=f"{sf} en {cf}, {_grade(info.grade, 'fr')}",
@@ -112,4 +85,9 @@ def attribute_label(name: str) -> Text:
 
 
 def task_text(task: str, key: str) -> Text:
-    return TASKS.get(task, {}).get(key, Text(fr=task, en=task))
+    """A task's label (:attr:`cin_ml.tasks.TaskSpec.labels`); the name itself for a task
+    cin-ml does not define (a dataset spec)."""
+    spec = TASKS.get(task)
+    if spec is None or key not in spec.labels:
+        return Text(fr=task, en=task)
+    return Text(**spec.labels[key])

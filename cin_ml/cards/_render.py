@@ -19,6 +19,7 @@ from cin_ml.cards._plots import card_figures
 from cin_ml.cards._schema import ModelCard
 from cin_ml.cards._view import view
 from cin_ml.errors import ConfigError, DataError
+from cin_ml.run_contract import Artifact
 
 __all__ = ["LANGS", "CardRendering", "canonical_json", "card_json", "card_sha256",
            "load_card", "render_card", "render_html", "render_markdown"]
@@ -113,14 +114,14 @@ class CardRendering:
     files: dict[str, str]
 
     def file(self, name: str) -> str:
-        return self.files[f"card/{name}"]
+        return self.files[Artifact.card_file(name)]
 
 
 def render_card(card: ModelCard) -> CardRendering:
     """``card/card.json``, ``card/card.sha256`` and ``card/card.{fr,en}.{md,html}``."""
     sha = card_sha256(card)
-    files = {"card/card.json": card_json(card), "card/card.sha256": sha + "\n"}
+    files = {Artifact.CARD_JSON.value: card_json(card), Artifact.CARD_SHA.value: sha + "\n"}
     for lang in LANGS:
-        files[f"card/card.{lang}.md"] = render_markdown(card, lang)
-        files[f"card/card.{lang}.html"] = render_html(card, lang)
+        files[Artifact.card_markdown(lang)] = render_markdown(card, lang)
+        files[Artifact.card_html(lang)] = render_html(card, lang)
     return CardRendering(sha, files)

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field
 
 from cin_ml.cards._schema import Agreement, Text
-from cin_ml.config import Settings, config_dir, load_settings
+from cin_ml.config import Settings, config_dir, load_settings, packaged_config_dir
 from cin_ml.errors import ConfigError
 
 __all__ = ["CardSections", "is_blank", "load_sections", "sections_path"]
@@ -99,8 +99,9 @@ def load_sections(task: str, path: Path | str | None = None) -> CardSections:
     """
     p = Path(path) if path is not None else sections_path(task)
     if not p.is_file():
-        raise ConfigError(f"card sections file not found: {p} (copy configs/cards/"
-                          f"ecriture_4e.toml and fill it in for task '{task}')")
+        model = packaged_config_dir() / "cards" / "ecriture_4e.toml"
+        raise ConfigError(f"card sections file not found: {p} (copy {model} and fill it in "
+                          f"for task '{task}')")
     s = load_settings(CardSections, "cards", p)
     if s.task != task:
         raise ConfigError(f"{p}: written for task '{s.task}', not '{task}'")

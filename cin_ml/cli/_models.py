@@ -48,7 +48,8 @@ def train(
     truth: Annotated[Path | None, typer.Option(
         help="Ground truth keyed with the same pseudonyms (logs oracle_auc).")] = None,
     tracking_uri: Annotated[str | None, typer.Option(
-        help="MLflow store (default $MLFLOW_TRACKING_URI, else sqlite:///mlruns/mlflow.db).")]
+        help="MLflow store (default $MLFLOW_TRACKING_URI, else the nearest mlruns/mlflow.db "
+        "from here up, else a new one here).")]
     = None,
     features_config: Annotated[Path | None, typer.Option(help="features.toml to use.")]
     = None,

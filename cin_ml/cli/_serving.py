@@ -150,7 +150,11 @@ def _print_demo_summary(s: dict) -> None:
         console.print(f"  model cards {task:<12} {r['cards']['fr']}  ·  {r['cards']['en']}")
     for role, path in s["predict"].items():
         console.print(f"  predictions ({role:<8}) {path}/report.html")
-    console.print("  MLflow store        mlruns/mlflow.db (artifacts in mlruns/artifacts)")
+    from cin_ml.store import resolve_store
+
+    store = resolve_store()
+    console.print(f"  MLflow store        {store.tracking_uri} (artifacts in "
+                  f"{store.artifact_root or 'the server'})")
     console.print("Open the MLflow UI on it with: [bold]cin-ml ui[/] (then http://127.0.0.1:5000)")
 
 

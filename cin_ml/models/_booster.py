@@ -9,13 +9,15 @@ import os
 import numpy as np
 import pandas as pd
 
+from cin_ml.errors import DataError
 from cin_ml.models._metrics import auc
 
 
 def _lgb():
     """Import lightgbm with OpenMP threads that sleep instead of spinning when they wait
-    (DESIGN section 7: spinning threads collapse on a shared 2-core box). Only effective if
-    this is the first import of lightgbm in the process; ``OMP_WAIT_POLICY`` wins if set."""
+    (docs/architecture.md, "Known traps": spinning threads collapse on a shared 2-core
+    box). Only effective if this is the first import of lightgbm in the process;
+    ``OMP_WAIT_POLICY`` wins if set."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import lightgbm
 
@@ -28,15 +30,35 @@ def category_maps(X: pd.DataFrame) -> dict[str, list[str]]:
             if not pd.api.types.is_numeric_dtype(X[c])}
 
 
-def encode(X: pd.DataFrame, maps: dict[str, list[str]]) -> pd.DataFrame:
-    """Float64 matrix: categories become integer codes (NaN for missing or unseen)."""
+def encode(X: pd.DataFrame, maps: dict[str, list[str]],
+           features: list[str] | None = None) -> pd.DataFrame:
+    """The model's input matrix, the same for training and serving.
+
+    Columns are ``features`` (default: all of ``X``), in that order, as float64: a column
+    with a category map becomes integer codes (position in the map; NaN for missing or
+    unseen levels), any other column must hold numbers (NaN for missing).
+
+    Raises
+    ------
+    DataError
+        A feature missing from ``X``, or a numeric feature holding non-numeric values.
+    """
+    cols = list(X.columns) if features is None else list(features)
+    missing = [c for c in cols if c not in X.columns]
+    if missing:
+        raise DataError(f"input lacks feature(s) {', '.join(missing)}")
     out = {}
-    for c in X.columns:
+    for c in cols:
         if c in maps:
             codes = {v: float(i) for i, v in enumerate(maps[c])}
             out[c] = X[c].astype("string").map(codes).astype("float64")
-        else:
-            out[c] = X[c].astype("float64")
+            continue
+        try:
+            out[c] = pd.to_numeric(X[c], errors="raise").astype("float64")
+        except (TypeError, ValueError):
+            raise DataError(f"feature '{c}' must be numeric (the model has no category "
+                            f"map for it); got values like {X[c].dropna().iloc[:3].tolist()}"
+                            ) from None
     return pd.DataFrame(out, index=X.index)
 
 

@@ -1,4 +1,5 @@
-"""Composes the boxes of the data flow (DESIGN.md section 2); the only package that does.
+"""Composes the boxes of the data flow; the only package that does (docs/architecture.md,
+section "Data flow").
 
 Each ``run_*`` function reads its inputs, calls the pure steps, writes outputs atomically and
 returns a small JSON-safe summary for the CLI (which prints it) or a notebook. One module per

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cin_ml.pipeline._common import Progress, _quiet
 from cin_ml.pipeline._consent import _agreements_for, _css_ids, _use_purpose
+from cin_ml.run_contract import VersionTag
 
 
 def _restrict_to_css(tables: dict, css_ids) -> dict:
@@ -99,9 +100,9 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
         raise PolicyError(f"{served.ref}: only {', '.join(settings.serving.aliases)} may be "
                           f"scored for a role ([serving] aliases in access.toml)")
     if (settings.serving.refuse_invalid_consent
-            and served.tags.get("cin.consent.state") == "invalid"):
+            and served.tags.get(VersionTag.CONSENT_STATE) == "invalid"):
         raise PolicyError(f"{served.ref} (v{served.version}) is flagged by the governance "
-                          f"check: {served.tags.get('cin.consent.flag') or 'consent invalid'}")
+                          f"check: {served.tags.get(VersionTag.CONSENT_FLAG) or 'consent invalid'}")
     progress(f"{served.ref} is version {served.version} (run {served.run_id})")
     bundle = load_run_bundle(served.run_id, store)
     tables = read_extract(data, _PREDICT_TABLES, required=_PREDICT_TABLES[1:7])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cin_ml.pipeline._common import Progress, _quiet, load_publishable_run
+from cin_ml.run_contract import Artifact
 
 
 def run_audit(run_id: str, policy_path: Path | str | None = None, *,
@@ -27,7 +28,6 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
         plot_group_rates,
         plot_tradeoff,
     )
-    from cin_ml.tracking import log_artifacts
 
     policy = policy if policy is not None else load_policy(policy_path)
     bundle = load_publishable_run(run_id, "audits are published", progress)
@@ -60,10 +60,10 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
             result, primary, breakdowns=inter)
     for a in policy.attributes:
         figs[f"fairness/plots/rates_{a}.png"] = plot_group_rates(result, a)
-    files = {"fairness/audit.json": result.to_dict(),
-             "fairness/mitigation.json": mit.to_dict(), **figs}
+    files = {Artifact.FAIRNESS_AUDIT: result.to_dict(),
+             Artifact.FAIRNESS_MITIGATION: mit.to_dict(), **figs}
     progress(f"logging {len(files)} fairness artifacts to run {run_id}")
-    logged = log_artifacts(run_id, files)
+    logged = bundle.log_artifacts(files)
     return {"run_id": run_id, "task": bundle.task, "n": result.n, "threshold": threshold,
             "n_boot": result.n_boot, "worst_verdict": result.worst_verdict,
             "verdicts": result.verdict_table,

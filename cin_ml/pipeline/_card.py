@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cin_ml.pipeline._common import Progress, _quiet, load_publishable_run
+from cin_ml.run_contract import DataForm, Tag
 
 
 def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | None, str | None,
@@ -18,13 +19,13 @@ def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | Non
     """
     import json
 
-    data_dir = Path(tags.get("cin.data_dir", ""))
+    data_dir = Path(tags.get(Tag.DATA_DIR, ""))
     info: dict = {}
     marker = data_dir / "virtual_css.json"
     if marker.is_file():
         info = json.loads(marker.read_text(encoding="utf-8"))
     digests: dict = info.get("digests", {})
-    if tags.get("cin.data_form") != "virtual":
+    if tags.get(Tag.DATA_FORM) != DataForm.VIRTUAL:
         return None, None, digests
     default = Path("reports/virtual_css") / data_dir.name / "report.json"
     if explicit:
@@ -58,29 +59,25 @@ def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *
     """
     from cin_ml import tracking
     from cin_ml.cards import LANGS, CardEvidence, build_card, load_sections, render_card
-    from cin_ml.errors import ConfigError, TrackingError
+    from cin_ml.errors import ConfigError
     from cin_ml.extract import atomic_dir
+    from cin_ml.run_contract import Artifact
 
     if lang not in LANGS:
         raise ConfigError(f"[cards] --lang must be one of {', '.join(LANGS)}; got '{lang}'")
-    store = tracking.resolve_store(tracking_uri)
-    bundle = load_publishable_run(run_id, "cards are written", progress, store)
+    reader = tracking.RunReader(tracking_uri)
+    bundle = load_publishable_run(run_id, "cards are written", progress, reader)
     sec = load_sections(bundle.task, sections)
-
-    def optional(path: str):
-        try:
-            return tracking.load_artifact(run_id, path, store)
-        except TrackingError:
-            return None
-
+    optional = bundle.optional
     report, problem, digests = _virtual_report(bundle.tags, virtual_report)
     evidence = CardEvidence(
         run={"run_id": bundle.run_id, "task": bundle.task, "experiment_id": bundle.experiment_id,
              "status": bundle.status, "tags": bundle.tags, "model_uri": bundle.model_uri,
-             "consent": optional("consent/scope.json")},
+             "consent": optional(Artifact.CONSENT_SCOPE)},
         model_meta=bundle.model_meta, evaluation=bundle.evaluation,
-        feature_policy=bundle.feature_policy, fairness=optional("fairness/audit.json"),
-        mitigation=optional("fairness/mitigation.json"), explain=optional("explain/global.json"),
+        feature_policy=bundle.feature_policy, fairness=optional(Artifact.FAIRNESS_AUDIT),
+        mitigation=optional(Artifact.FAIRNESS_MITIGATION),
+        explain=optional(Artifact.EXPLAIN_GLOBAL),
         virtual_css=report, virtual_css_problem=problem, dataset_digests=digests)
     progress("building the card")
     card = build_card(evidence, sec, ready_for_review=ready)
@@ -91,7 +88,7 @@ def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *
             (tmp / Path(name).name).write_text(text, encoding="utf-8")
     if log:
         progress(f"logging {len(rendering.files)} card files to run {run_id}")
-        tracking.log_artifacts(run_id, rendering.files, store)
+        bundle.log_artifacts(rendering.files)
     return {"run_id": run_id, "task": bundle.task, "status": card.status,
             "sha256": rendering.sha256, "gaps": [g.message.get(lang) for g in card.gaps],
             "html": str(local / f"card.{lang}.html"), "markdown": str(local / f"card.{lang}.md"),

@@ -25,9 +25,13 @@ def _agreements_for(data: Path, agreements: Path | str | None):
     ``agreements.parquet`` written next to the extract, else ``configs/consent.toml``."""
     import pandas as pd
 
-    from cin_ml.consent import agreements_from_frame, load_agreements
+    from cin_ml.consent import (
+        AGREEMENTS_FILE,
+        agreements_from_frame,
+        load_agreements,
+        read_agreements,
+    )
     from cin_ml.errors import ConfigError
-    from cin_ml.virtual_css._agreements import AGREEMENTS_FILE, read_agreements
 
     if agreements is not None:
         p = Path(agreements)

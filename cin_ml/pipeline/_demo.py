@@ -15,6 +15,8 @@ from cin_ml.pipeline._simulate import run_simulate
 from cin_ml.pipeline._train import run_train
 from cin_ml.pipeline._virtual import run_deidentify, run_virtualize
 
+SCORED_TASK = "ecriture_4e"
+"""The task whose champion the demo scores for each role."""
 
 def prepare_workspace(workdir: Path | str = "workspace", *, students: int = 20000,
                       seed: int = 7, progress: Progress = _quiet) -> dict[str, Path]:
@@ -73,8 +75,8 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
     """
     import time
 
-    from cin_ml.features import TASKS
     from cin_ml.registry import load_governance_settings
+    from cin_ml.tasks import TASKS
 
     work = Path(workdir)
     data, reports = work / "data", work / "reports"
@@ -129,7 +131,7 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
             "fairness": audit["worst_verdict"], "accepted_fairness_fails": fails,
             "cards": {lang: str(Path(card["html"]).with_name(f"card.{lang}.html"))
                       for lang in ("fr", "en")}}
-    model = out["tasks"]["ecriture_4e"]["model"]
+    model = out["tasks"][SCORED_TASK]["model"]
     school = _demo_school(data / "source")
     preds = {}
     for role, scope in (("school", school), ("css", "CSS001"), ("ministry", "network")):

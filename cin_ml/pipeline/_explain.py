@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cin_ml.pipeline._common import Progress, _quiet, load_publishable_run
+from cin_ml.run_contract import Artifact
 
 
 def _policy_sensitive(policy: dict) -> tuple[list[str], list[str]]:
@@ -39,7 +40,6 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
     )
     from cin_ml.extract import write_json_atomic
     from cin_ml.features import AUDIT_ATTRIBUTES
-    from cin_ml.tracking import load_artifact, log_artifacts
 
     if lang not in ("fr", "en"):
         raise ConfigError(f"[explain] --lang must be fr or en; got '{lang}'")
@@ -49,8 +49,8 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
     preds = bundle.test_predictions
     cache = None
     try:
-        cached = load_artifact(run_id, "explain/contributions.parquet")
-        meta = load_artifact(run_id, "explain/global.json")
+        cached = bundle.artifact(Artifact.EXPLAIN_CONTRIBUTIONS)
+        meta = bundle.artifact(Artifact.EXPLAIN_GLOBAL)
     except TrackingError:
         cached = None
     if cached is not None and list(cached.columns[1:-2]) == bundle.features:
@@ -72,9 +72,9 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
         figs[f"explain/plots/dependence_{f}.png"] = dependence(sample, X, f, seed=settings.seed)
     for attr in e.global_.per_group:
         figs[f"explain/plots/groups_{attr}.png"] = group_bars(e.global_, attr)
-    files: dict = {"explain/global.json": e.to_dict(),
-                   "explain/students.json": e.students_dict(),
-                   "explain/contributions.parquet": e.contributions.frame(), **figs}
+    files: dict = {Artifact.EXPLAIN_GLOBAL: e.to_dict(),
+                   Artifact.EXPLAIN_STUDENTS: e.students_dict(),
+                   Artifact.EXPLAIN_CONTRIBUTIONS: e.contributions.frame(), **figs}
     summary = {"run_id": run_id, "task": bundle.task, **e.selection.to_dict(),
                "timings_s": e.to_dict()["timings_s"],
                "top_features": [list(x[:3]) for x in e.global_.per_feature[:8]],
@@ -99,7 +99,7 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                        protective=[r.text(lang) for r in st.protective])
     progress(f"logging {len(files)} explain artifacts to run {run_id}")
     try:
-        summary["artifacts"] = log_artifacts(run_id, files)
+        summary["artifacts"] = bundle.log_artifacts(files)
     finally:
         for f in figs.values():
             plt.close(f)

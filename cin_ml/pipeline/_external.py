@@ -8,6 +8,7 @@ from cin_ml.pipeline._audit import run_audit
 from cin_ml.pipeline._card import run_card
 from cin_ml.pipeline._common import Progress, _quiet
 from cin_ml.pipeline._explain import run_explain
+from cin_ml.run_contract import Tag
 
 
 def spec_fairness_policy(spec, policy_path: Path | str | None = None):
@@ -68,10 +69,10 @@ def run_spec(spec_path: Path | str, *, policy_path: Path | str | None = None, ex
     result = training_result(ds, cv, n_boot=ev.n_boot, ci_level=ev.ci_level, seed=ev.seed)
     store = tracking.resolve_store()
     data_file = spec.data_path().resolve()
-    tags = {"cin.data_form": spec.dataset.data_form, "cin.data_dir": str(data_file),
-            "cin.spec": str(Path(spec_path).resolve()), "cin.dataset": spec.name,
-            "cin.dataset_sha256": ds.sha256, "cin.origin": spec.dataset.origin,
-            "cin.licence": spec.dataset.licence}
+    tags = {Tag.DATA_FORM: spec.dataset.data_form, Tag.DATA_DIR: str(data_file),
+            Tag.SPEC: str(Path(spec_path).resolve()), Tag.DATASET: spec.name,
+            "cin.dataset_sha256": ds.sha256, Tag.ORIGIN: spec.dataset.origin,
+            Tag.LICENCE: spec.dataset.licence}
     with tracking.training_run(spec.name, tags, store=store) as run_id:
         progress(f"run {run_id}: logging model and evaluation")
         logged = tracking.log_training(

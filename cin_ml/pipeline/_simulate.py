@@ -18,8 +18,7 @@ def run_simulate(out: Path | str = "data/source", truth_out: Path | str | None =
     keyword arguments that are not None. The truth goes to ``truth_out`` (default
     ``<out>_truth``), apart from the extract.
     """
-    from cin_ml.virtual_css import Disparity, simulate_to_disk
-    from cin_ml.virtual_css._sim_config import load_simulation_config
+    from cin_ml.simulator import Disparity, load_simulation_config, simulate_to_disk
 
     cfg = load_simulation_config(
         config, n_css=css, n_students=students, seed=seed, extract_year=extract_year,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cin_ml.pipeline._common import Progress, _quiet
 from cin_ml.pipeline._consent import check_training_consent
+from cin_ml.run_contract import Artifact, DataForm, Tag, VersionTag
 
 _TRAIN_TABLES = ("students", "enrolments", "marks", "absences", "intervention_plans",
                  "schools", "ministry_exams", "outcomes")
@@ -34,12 +35,12 @@ def run_harmonize(data: Path | str, out: Path | str | None = None, *,
     and ``<out>/unmapped.csv`` (unmapped and ambiguous strings per CSS), atomically.
     """
     from cin_ml.extract import atomic_dir, read_extract, write_json_atomic
-    from cin_ml.virtual_css import (
+    from cin_ml.features import (
         harmonize_absences,
         load_harmonize_settings,
-        read_truth,
         score_harmonization,
     )
+    from cin_ml.simulator import read_truth
 
     data = Path(data)
     out = Path(out) if out is not None else data.parent / f"{data.name}_harmonization"
@@ -73,11 +74,12 @@ def run_train(data: Path | str, task: str, truth: Path | str | None = None, *,
     """
     from cin_ml import tracking
     from cin_ml.extract import read_extract
-    from cin_ml.features import build_features, get_task, load_feature_settings
+    from cin_ml.features import build_features, load_feature_settings
     from cin_ml.models import evaluation_figures, load_model_settings, train_model
+    from cin_ml.tasks import get_task
 
     data = Path(data)
-    get_task(task)
+    spec = get_task(task)
     fset = load_feature_settings(features_config)
     mset = load_model_settings(models_config)
     tables = read_extract(data, _TRAIN_TABLES, required=_TRAIN_TABLES)
@@ -85,20 +87,21 @@ def run_train(data: Path | str, task: str, truth: Path | str | None = None, *,
     consent = check_training_consent(tables, data, agreements)
     # virtual CSS folders carry virtual_css.json (synthesize); anything else that passed the
     # identifier check is treated as de-identified
-    form = data_form or ("virtual" if (data / "virtual_css.json").is_file() else "deidentified")
+    form = data_form or (DataForm.VIRTUAL if (data / "virtual_css.json").is_file()
+                         else DataForm.DEIDENTIFIED)
     p_true = None
     if truth is not None:
-        from cin_ml.virtual_css import read_truth
+        from cin_ml.simulator import read_truth
 
         ts = read_truth(truth).students
-        p_true = ts.set_index("student_id")[f"p_{task}"]
+        p_true = ts.set_index("student_id")[spec.truth_probability]
     store = tracking.resolve_store(tracking_uri)
-    tags = {"cin.data_form": form, "cin.data_dir": str(data.resolve()),
-            "cin.truth": str(Path(truth).resolve()) if truth is not None else "",
-            "cin.consent.agreements": ",".join(consent["agreement_ids"])}
+    tags = {Tag.DATA_FORM: form, Tag.DATA_DIR: str(data.resolve()),
+            Tag.TRUTH: str(Path(truth).resolve()) if truth is not None else "",
+            VersionTag.CONSENT_AGREEMENTS: ",".join(consent["agreement_ids"])}
     with tracking.training_run(task, tags, store=store) as run_id:
         progress(f"run {run_id}: building features for {task}")
-        frame = build_features(tables, task, fset)
+        frame = build_features(tables, spec, fset)
         progress(f"{frame.X.shape[1]} features for {len(frame.X):,} students; training")
         result = train_model(frame, mset, p_true=p_true)
         pop = frame.population
@@ -113,11 +116,11 @@ def run_train(data: Path | str, task: str, truth: Path | str | None = None, *,
             figures=evaluation_figures(result.test, mset.calibration.n_bins),
             extra_files={"features/harmonization.json": frame.harmonization,
                          "features/feature_frame.json": frame.to_dict(),
-                         "consent/scope.json": consent},
+                         Artifact.CONSENT_SCOPE: consent},
             store=store)
     m = result.metrics
     return {"run_id": run_id, "task": task, "model_uri": logged["model_uri"],
-            "experiment": tracking.experiment_name(task), "tracking_uri": store.tracking_uri,
+            "experiment": spec.experiment, "tracking_uri": store.tracking_uri,
             "n_features": len(result.features), "split": result.split.to_dict(),
             "calibration": result.calibration["method"], "threshold": result.threshold,
             "metrics": {k: m.get(k) for k in ("test_auc", "oracle_auc", "auc_gap_to_oracle",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cin_ml.pipeline._common import Progress, _quiet
+from cin_ml.run_contract import Tag
 
 
 def _outside(path: Path, *folders: Path) -> bool:
@@ -12,13 +13,31 @@ def _outside(path: Path, *folders: Path) -> bool:
     return all(p != f.resolve() and not p.is_relative_to(f.resolve()) for f in folders)
 
 
+def _write_pseudonymized_truth(truth, key, out: Path, keep_students) -> None:
+    """Re-key a simulation's ground truth with the extract's pseudonyms (dropping the
+    students k-anonymity suppressed) and write it apart to ``out``, for evaluation only."""
+    import dataclasses
+
+    from cin_ml.simulator import write_truth
+    from cin_ml.virtual_css import pseudonymize_truth
+
+    rekeyed = pseudonymize_truth(truth, key, keep_students)
+    summary = {**rekeyed.summary, "pseudonymized": {"key_id": key.key_id,
+                                                    "n_students": len(rekeyed.students)}}
+    write_truth(dataclasses.replace(rekeyed, summary=summary), out)
+
+
 def _deidentify_step(source: Path, outs: list[Path], key_file, demo_key: bool, config,
                      progress: Progress):
     """Read ``source`` and return ``(key, Deidentified)``; refuses a key inside an output."""
     from cin_ml.errors import PolicyError
     from cin_ml.extract import read_extract
-    from cin_ml.virtual_css import DeidentifyConfig, deidentify, resolve_pseudonym_key
-    from cin_ml.virtual_css._deidentify import REQUIRED_TABLES
+    from cin_ml.virtual_css import (
+        REQUIRED_TABLES,
+        DeidentifyConfig,
+        deidentify,
+        resolve_pseudonym_key,
+    )
 
     cfg = DeidentifyConfig.load(config)
     if key_file is not None and not _outside(Path(key_file), *outs):
@@ -58,19 +77,18 @@ def run_deidentify(source: Path | str = "data/source", out: Path | str = "data/d
     key, d = _deidentify_step(source, outs, key_file, demo_key, config, progress)
     truth_rec = None
     if truth is not None:
-        from cin_ml.virtual_css import read_truth
+        from cin_ml.simulator import read_truth
 
         truth_rec = read_truth(truth)  # read before writing anything: fail with no output
     write_extract(d.tables, out, extra_files={"deidentification.json": d.report.to_dict()})
-    from cin_ml.virtual_css._agreements import carry_agreements  # access: not student data
+    from cin_ml.consent import carry_agreements  # access: not student data
 
     carry_agreements(source, out)
     summary = {"out": str(out), "report": d.report.to_dict(),
                "rows": {k: len(v) for k, v in d.tables.items()}}
     if truth_rec is not None:
-        from cin_ml.virtual_css._deidentify import write_pseudonymized_truth
-
-        write_pseudonymized_truth(truth_rec, key, truth_dir, d.tables["students"]["student_id"])
+        _write_pseudonymized_truth(truth_rec, key, truth_dir,
+                                   d.tables["students"]["student_id"])
         summary["truth_out"] = str(truth_dir)
     progress(f"de-identified extract written to {out}")
     return summary
@@ -101,10 +119,10 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
         SynthesisConfig,
         evaluate_virtual_css,
         render_report_html,
+        report_figures,
+        split_students,
         synthesize,
     )
-    from cin_ml.virtual_css._evaluate import split_students
-    from cin_ml.virtual_css._report import report_figures
 
     source, out = Path(source), Path(out)
     model_out = Path(model_out) if model_out else out.with_name(out.name + "_model")
@@ -124,7 +142,7 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
         tables, deid_report = d.tables, d.report.to_dict()
     else:
         from cin_ml.schema import validate_extract
-        from cin_ml.virtual_css._deidentify import REQUIRED_TABLES
+        from cin_ml.virtual_css import REQUIRED_TABLES
 
         tables = validate_extract(read_extract(source, required=REQUIRED_TABLES),
                                   required=REQUIRED_TABLES, form="deidentified")
@@ -149,7 +167,7 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
     marker = {"synthesis": virt.to_dict(), "digests": report.digests, "passed": report.passed,
               "report": str((report_out / "report.json").resolve()), "run_id": None}
     write_extract(virt.tables, out, extra_files={"virtual_css.json": marker})
-    from cin_ml.virtual_css._agreements import carry_agreements  # access: not student data
+    from cin_ml.consent import carry_agreements  # access: not student data
 
     carry_agreements(source, out)
     run_id = None
@@ -158,8 +176,8 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
 
         run_id = log_virtual_css_report(
             full, {"report.json": full, "report.html": page}, report.digests,
-            tags={"cin.data_form": "virtual", "cin.data_dir": str(out),
-                  "cin.source_dir": str(source), "cin.seed": str(seed)},
+            tags={Tag.DATA_FORM: "virtual", Tag.DATA_DIR: str(out.resolve()),
+                  Tag.SOURCE_DIR: str(source.resolve()), Tag.SEED: str(seed)},
             store=tracking_uri)
         write_json_atomic(out / "virtual_css.json", {**marker, "run_id": run_id})
     progress(f"virtual CSS written to {out}; report in {report_out}")

@@ -2,11 +2,12 @@
 and the append-only hash-chained governance history.
 
 With :mod:`cin_ml.tracking`, the only package that imports mlflow (import-linter contract).
-Registry conventions (DESIGN.md section 5): aliases and tags, not stages. Each task has one
-registered model (``cin-ecriture-4e``, ``cin-decrochage``); ``@champion`` serves and
-``@challenger`` is under comparison. Version tags: ``cin.review.state`` (pending, approved,
-rejected, expired), ``cin.review`` (the review record, JSON), ``cin.author``,
-``cin.card.sha256``, ``cin.data.digests``, ``cin.fairness.verdicts``, ``cin.consent.scope``.
+Registry conventions (docs/architecture.md, "MLflow conventions" and "Governance model"):
+aliases and tags, not stages. Each task has one registered model (``cin-ecriture-4e``,
+``cin-decrochage``); ``@champion`` serves and ``@challenger`` is under comparison. Version
+tags: ``cin.review.state`` (pending, approved, rejected, expired), ``cin.review`` (the
+review record, JSON), ``cin.author``, ``cin.card.sha256``, ``cin.data.digests``,
+``cin.fairness.verdicts``, ``cin.consent.scope``.
 
 Every action takes the acting identity explicitly (or from ``$CIN_ML_USER``) and records it.
 In the embedded SQLite store identities are declared, not authenticated: anyone with write

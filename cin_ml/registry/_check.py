@@ -11,6 +11,7 @@ from cin_ml.registry._gates import consent_result, review_record
 from cin_ml.registry._history import canonical, read_events
 from cin_ml.registry._txn import run_action
 from cin_ml.registry._workflow import _alias_op, _tag, alias_timeline, gate_report
+from cin_ml.run_contract import VersionTag
 
 SYSTEM_ACTOR = "system:governance-check"
 # gates whose outcome can change after promotion (time, tampering, agreements); the others
@@ -46,7 +47,7 @@ class CheckReport:
 
 def _managed_models(client) -> list[str]:
     return sorted(rm.name for rm in client.search_registered_models()
-                  if rm.tags.get("cin.managed") == "true")
+                  if rm.tags.get(VersionTag.MANAGED) == "true")
 
 
 def check(ctx: Ctx, actor: str | None = None) -> CheckReport:
@@ -65,26 +66,26 @@ def check(ctx: Ctx, actor: str | None = None) -> CheckReport:
                     run_action(client, exp_id, "expire", actor=who, model=model, version=v,
                                why=f"approval by {rec.get('reviewer')} expired on "
                                    f"{rec['expires']}",
-                               ops=[_tag(model, v, "cin.review", canonical(new)),
-                                    _tag(model, v, "cin.review.state", "expired")],
+                               ops=[_tag(model, v, VersionTag.REVIEW, canonical(new)),
+                                    _tag(model, v, VersionTag.REVIEW_STATE, "expired")],
                                mode="forward")
                     expired.append((model, v))
-                scope = (json.loads(tags["cin.consent.scope"])
-                         if tags.get("cin.consent.scope") else None)
+                scope = (json.loads(tags[VersionTag.CONSENT_SCOPE])
+                         if tags.get(VersionTag.CONSENT_SCOPE) else None)
                 res = consent_result(scope, ctx.consent, ctx.settings.governance.purpose,
-                                     today, tags.get("cin.consent.note", ""))
-                state = tags.get("cin.consent.state")
+                                     today, tags.get(VersionTag.CONSENT_NOTE, ""))
+                state = tags.get(VersionTag.CONSENT_STATE)
                 if not res.ok and state != "invalid":
                     run_action(client, exp_id, "consent.flag", actor=who, model=model,
                                version=v, why=res.detail, mode="forward",
-                               ops=[_tag(model, v, "cin.consent.state", "invalid"),
-                                    _tag(model, v, "cin.consent.flag", res.detail[:4000])])
+                               ops=[_tag(model, v, VersionTag.CONSENT_STATE, "invalid"),
+                                    _tag(model, v, VersionTag.CONSENT_FLAG, res.detail[:4000])])
                     flagged.append((model, v, res.detail))
                 elif res.ok and state == "invalid":
                     run_action(client, exp_id, "consent.clear", actor=who, model=model,
                                version=v, why=res.detail, mode="forward",
-                               ops=[_tag(model, v, "cin.consent.state", "valid"),
-                                    _tag(model, v, "cin.consent.flag", "")])
+                               ops=[_tag(model, v, VersionTag.CONSENT_STATE, "valid"),
+                                    _tag(model, v, VersionTag.CONSENT_FLAG, "")])
                     cleared.append((model, v))
             for alias in ("champion", "challenger"):
                 change = _withdraw_if_invalid(ctx, exp_id, model, alias, who)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
 
-from cin_ml.errors import GovernanceError
+from cin_ml.errors import GovernanceError, TrackingError
 from cin_ml.registry._context import Ctx, alias_version
-from cin_ml.registry._evidence import download
+from cin_ml.run_contract import Artifact, VersionTag
 
-PREDICTIONS = "evaluation/test_predictions.parquet"
+PREDICTIONS = Artifact.TEST_PREDICTIONS
 
 
 @dataclass(frozen=True)
@@ -35,15 +34,16 @@ class Comparison:
 
 
 def _predictions(ctx: Ctx, model: str, version: str):
-    import pandas as pd
-
     tags = ctx.client.get_model_version(model, version).tags
-    run_id = tags.get("cin.run_id", "")
-    raw = download(ctx.client, run_id, PREDICTIONS)
-    if raw is None:
-        raise GovernanceError(f"{model} v{version}: run {run_id} has no {PREDICTIONS}")
-    params = ctx.client.get_run(run_id).data.params
-    return pd.read_parquet(io.BytesIO(raw)), params.get("test_cohort", "?"), tags
+    run_id = tags.get(VersionTag.RUN_ID, "")
+    reader = ctx.reader
+    try:
+        preds = reader.artifact(run_id, PREDICTIONS)
+    except TrackingError:
+        raise GovernanceError(f"{model} v{version}: run {run_id} has no {PREDICTIONS}"
+                              ) from None
+    params = reader.run(run_id).data.params
+    return preds, params.get("test_cohort", "?"), tags
 
 
 def _scores(y: np.ndarray, score: np.ndarray, flagged: np.ndarray) -> dict:
@@ -99,5 +99,5 @@ def compare(ctx: Ctx, model: str) -> Comparison:
         {"estimate": round(est, 6), "low": None if np.isnan(lo) else round(float(lo), 6),
          "high": None if np.isnan(hi) else round(float(hi), 6), "n_boot": len(diffs),
          "ci_level": cs.ci_level},
-        {"champion": tags_a.get("cin.fairness.worst", "?"),
-         "challenger": tags_b.get("cin.fairness.worst", "?")})
+        {"champion": tags_a.get(VersionTag.FAIRNESS_WORST, "?"),
+         "challenger": tags_b.get(VersionTag.FAIRNESS_WORST, "?")})

@@ -21,6 +21,9 @@ from cin_ml.registry._store import (
     resolve_registry_store,
 )
 from cin_ml.registry._txn import recover
+from cin_ml.run_contract import VersionTag
+from cin_ml.tasks import registered_model_name
+from cin_ml.tracking import RunReader
 
 ALIASES = ("champion", "challenger")
 
@@ -34,6 +37,12 @@ class Ctx:
     settings: GovernanceSettings
     consent: ConsentRegistry
     today: dt.date
+
+    @property
+    def reader(self) -> RunReader:
+        """A fresh run reader: its cache lives for one read of the evidence, so every
+        action judges the run as it is now, however long this context lives."""
+        return RunReader(self.store)
 
     def history_experiment(self, create: bool = True) -> str | None:
         if create:
@@ -74,7 +83,7 @@ def make_ctx(settings: GovernanceSettings | None = None, consent: ConsentRegistr
 
 def identity(explicit: str | None, settings: GovernanceSettings, role: str) -> str:
     """Who acts: ``explicit``, else ``$<identity_env>``; lower-cased. Declared, not
-    authenticated (see docs/CONTRACTS.md)."""
+    authenticated (docs/architecture.md, "Threat model")."""
     who = (explicit or os.environ.get(settings.governance.identity_env) or "").strip().lower()
     if not who:
         raise GovernanceError(f"name the {role} with --{role} or "
@@ -86,8 +95,8 @@ def identity(explicit: str | None, settings: GovernanceSettings, role: str) -> s
 
 
 def model_name(task: str) -> str:
-    """Registered model of a task: ``cin-ecriture-4e``, ``cin-decrochage``."""
-    return "cin-" + task.replace("_", "-")
+    """Registered model of a task (:func:`cin_ml.tasks.registered_model_name`)."""
+    return registered_model_name(task)
 
 
 def get_version(client, model: str, version: str | int):
@@ -99,7 +108,7 @@ def get_version(client, model: str, version: str | int):
         rm = client.get_registered_model(model)
     except Exception:
         raise GovernanceError(f"unknown model '{model}'") from None
-    if rm.tags.get("cin.managed") != "true":
+    if rm.tags.get(VersionTag.MANAGED) != "true":
         raise GovernanceError(f"model '{model}' is not managed by cin-ml (no cin.managed tag)")
     try:
         return client.get_model_version(model, v)

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cin_ml.errors import GovernanceError
+from cin_ml.errors import GovernanceError, TrackingError
+from cin_ml.run_contract import Artifact, RunKind, Tag
+from cin_ml.tracking import RunReader
 
-CARD_JSON = "card/card.json"
-CARD_SHA = "card/card.sha256"
-FAIRNESS = "fairness/audit.json"
-POLICY = "policy/feature_policy.json"
-MODEL_META = "model_meta.json"
-CONSENT_SCOPE = "consent/scope.json"
 _VERDICT_ORDER = ("fail", "inconclusive", "insufficient_data", "pass")  # as cin_ml.fairness
 
 
@@ -29,6 +24,7 @@ class RunEvidence:
     run_id: str
     task: str
     status: str
+    is_training_run: bool
     author: str | None
     model_uri: str | None
     card_ready: bool | None
@@ -57,16 +53,6 @@ class RunEvidence:
         return next((v for v in _VERDICT_ORDER if v in found), "none")
 
 
-def download(client, run_id: str, path: str) -> bytes | None:
-    """Bytes of one run artifact, or ``None`` when it does not exist."""
-    with tempfile.TemporaryDirectory(prefix="cin-gov-") as tmp:
-        try:
-            local = Path(client.download_artifacts(run_id, path, tmp))
-        except Exception:
-            return None
-        return local.read_bytes() if local.is_file() else None
-
-
 def _json(raw: bytes | None, what: str, run_id: str) -> dict | None:
     if raw is None:
         return None
@@ -77,29 +63,14 @@ def _json(raw: bytes | None, what: str, run_id: str) -> dict | None:
 
 
 def card_readiness(card: Mapping[str, Any]) -> tuple[bool | None, tuple[str, ...]]:
-    """The card's completeness flag and missing sections.
-
-    :mod:`cin_ml.cards` writes ``status`` (``ready_for_review`` | ``draft``) and ``gaps``
-    (``section`` of each); also read: ``completeness.ready_for_review`` /
-    ``completeness.complete`` with ``completeness.missing``. ``None`` when there is no flag.
-    """
-    if card.get("status") in ("ready_for_review", "draft"):
-        gaps = tuple(str(g.get("section", g.get("code", "?"))) if isinstance(g, Mapping)
-                     else str(g) for g in card.get("gaps", []) or [])
-        return card["status"] == "ready_for_review" and not gaps, gaps
-    comp = card.get("completeness")
-    missing: tuple[str, ...] = ()
-    if isinstance(comp, Mapping):
-        missing = tuple(str(x) for x in comp.get("missing", []) or [])
-        for key in ("ready_for_review", "complete", "ready"):
-            if isinstance(comp.get(key), bool):
-                return comp[key], missing
-    elif isinstance(comp, bool):
-        return comp, missing
-    for key in ("ready_for_review", "complete"):
-        if isinstance(card.get(key), bool):
-            return card[key], missing
-    return None, missing
+    """The card's completeness flag and missing sections, as :mod:`cin_ml.cards` writes
+    them: ``status`` (``ready_for_review`` | ``draft``) and ``gaps`` (each with its
+    ``section``). ``None`` when the card carries no such status."""
+    if card.get("status") not in ("ready_for_review", "draft"):
+        return None, ()
+    gaps = tuple(str(g.get("section", g.get("code", "?"))) if isinstance(g, Mapping)
+                 else str(g) for g in card.get("gaps", []) or [])
+    return card["status"] == "ready_for_review" and not gaps, gaps
 
 
 def card_content_sha256(raw: bytes) -> str:
@@ -143,56 +114,62 @@ def _css_of(data_dir: str | None) -> tuple[str, ...] | None:
     return None
 
 
-def consent_scope(client, run_id: str, tags: Mapping[str, str],
+def consent_scope(reader: RunReader, run_id: str, tags: Mapping[str, str],
                   features: tuple[str, ...]) -> tuple[dict | None, str | None]:
     """The run's consent scope ``{"css_ids", "datasets", "source"}`` and a note.
 
     ``consent/scope.json`` in the run (written by training) wins; else the datasets come
     from the features and the CSS from the extract folder the run names (``cin.data_dir``).
     """
-    logged = _json(download(client, run_id, CONSENT_SCOPE), CONSENT_SCOPE, run_id)
+    logged = _json(reader.raw(run_id, Artifact.CONSENT_SCOPE), Artifact.CONSENT_SCOPE, run_id)
     if logged is not None:
         return {"css_ids": sorted(map(str, logged.get("css_ids", []))),
                 "datasets": sorted(map(str, logged.get("datasets", []))),
                 "agreements": sorted(map(str, logged.get("agreements", []))),
                 "agreement_records": list(logged.get("agreement_records", [])),
-                "source": CONSENT_SCOPE}, None
-    css = _css_of(tags.get("cin.data_dir"))
+                "source": Artifact.CONSENT_SCOPE.value}, None
+    css = _css_of(tags.get(Tag.DATA_DIR))
     if css is None:
-        return None, (f"run {run_id} records no consent scope ({CONSENT_SCOPE}) and its "
-                      f"extract folder {tags.get('cin.data_dir') or '(none)'} is not readable")
+        return None, (f"run {run_id} records no consent scope "
+                      f"({Artifact.CONSENT_SCOPE.value}) and its extract folder "
+                      f"{tags.get(Tag.DATA_DIR) or '(none)'} is not readable")
     return {"css_ids": list(css), "datasets": list(derive_datasets(features)),
             "agreements": [], "source": "derived from cin.data_dir and the features"}, None
 
 
-def read_evidence(client, run_id: str) -> RunEvidence:
-    """Collect a run's evidence. Raises GovernanceError for an unknown run."""
+def read_evidence(reader: RunReader, run_id: str) -> RunEvidence:
+    """Collect a run's evidence through ``reader`` (one fetch per artifact).
+
+    Raises GovernanceError for an unknown run or an artifact that is not valid JSON.
+    """
     try:
-        run = client.get_run(run_id)
-    except Exception:
-        raise GovernanceError(f"run '{run_id}' not found in {client.tracking_uri}") from None
+        run = reader.run(run_id)
+    except TrackingError as exc:
+        raise GovernanceError(str(exc)) from None
     tags = dict(run.data.tags)
-    card_raw = download(client, run_id, CARD_JSON)
-    card = _json(card_raw, CARD_JSON, run_id)
+    card_raw = reader.raw(run_id, Artifact.CARD_JSON)
+    card = _json(card_raw, Artifact.CARD_JSON, run_id)
     ready, missing = card_readiness(card) if card is not None else (None, ())
-    sha_raw = download(client, run_id, CARD_SHA)
+    sha_raw = reader.raw(run_id, Artifact.CARD_SHA)
     declared = sha_raw.decode("utf-8").split()[0].strip().lower() if sha_raw else None
-    fair = _json(download(client, run_id, FAIRNESS), FAIRNESS, run_id)
-    policy = _json(download(client, run_id, POLICY), POLICY, run_id)
-    meta = _json(download(client, run_id, MODEL_META), MODEL_META, run_id) or {}
+    fair = _json(reader.raw(run_id, Artifact.FAIRNESS_AUDIT), Artifact.FAIRNESS_AUDIT, run_id)
+    policy = _json(reader.raw(run_id, Artifact.FEATURE_POLICY), Artifact.FEATURE_POLICY,
+                   run_id)
+    meta = _json(reader.raw(run_id, Artifact.MODEL_META), Artifact.MODEL_META, run_id) or {}
     features = tuple(meta.get("features", []))
     digests = {}
     for di in run.inputs.dataset_inputs if run.inputs else []:
         ctx = next((t.value for t in di.tags if t.key == "mlflow.data.context"), "")
         digests[f"{ctx or di.dataset.name}"] = di.dataset.digest
-    scope, note = consent_scope(client, run_id, tags, features)
-    model_uri = tags.get("cin.model_uri")
+    scope, note = consent_scope(reader, run_id, tags, features)
+    model_uri = tags.get(Tag.MODEL_URI)
     if not model_uri:
         outs = run.outputs.model_outputs if run.outputs else []
         model_uri = f"models:/{outs[0].model_id}" if outs else None
     return RunEvidence(
-        run_id=run_id, task=tags.get("cin.task", ""), status=run.info.status,
-        author=(tags.get("cin.author") or tags.get("mlflow.user") or None),
+        run_id=run_id, task=tags.get(Tag.TASK, ""), status=run.info.status,
+        is_training_run=tags.get(Tag.KIND) == RunKind.TRAIN,
+        author=(tags.get(Tag.AUTHOR) or tags.get("mlflow.user") or None),
         model_uri=model_uri, card_ready=ready, card_missing=missing,
         card_sha256=declared,
         card_content_sha256=card_content_sha256(card_raw) if card_raw else None,

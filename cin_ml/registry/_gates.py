@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from cin_ml.consent import ConsentRegistry, agreements_from_frame, check_consent
 from cin_ml.registry._evidence import RunEvidence
 from cin_ml.registry._settings import GATES, GovernanceSettings
+from cin_ml.run_contract import Tag, VersionTag
 
 _NEVER_ROLES = ("direct_identifier", "workforce", "target")
 
@@ -53,7 +54,7 @@ class GateReport:
 
 def review_record(tags: Mapping[str, str]) -> dict | None:
     """The version's review record (tag ``cin.review``), or ``None`` if never reviewed."""
-    raw = tags.get("cin.review")
+    raw = tags.get(VersionTag.REVIEW)
     if not raw:
         return None
     try:
@@ -202,7 +203,7 @@ def _operator(tags, review, operator: str, s: GovernanceSettings) -> GateResult:
     if op not in s.people.operators:
         return GateResult("operator", False, f"{operator!r} is not listed as an operator in "
                                              f"governance.toml [people] operators")
-    if op == (tags.get("cin.author") or "").lower():
+    if op == (tags.get(Tag.AUTHOR) or "").lower():
         return GateResult("operator", False, f"{operator!r} is the model's author")
     if (not s.people.reviewer_may_operate and review
             and op == (review.get("reviewer") or "").lower()):
@@ -217,14 +218,15 @@ def evaluate_gates(model: str, version: str, alias: str, tags: Mapping[str, str]
     """Evaluate the gates ``s.gates_for(alias)`` for one version (pure)."""
     review = review_record(tags)
     wanted = set(s.gates_for(alias))
-    scope = json.loads(tags["cin.consent.scope"]) if tags.get("cin.consent.scope") else None
+    scope = (json.loads(tags[VersionTag.CONSENT_SCOPE])
+             if tags.get(VersionTag.CONSENT_SCOPE) else None)
     fns = {"approval": lambda: _approval(tags, review, today),
            "card": lambda: _card(tags, review, ev),
            "metrics": lambda: _metrics(ev, s),
            "fairness": lambda: _fairness(review, ev),
            "feature_policy": lambda: _feature_policy(ev),
            "consent": lambda: consent_result(scope, consent, s.governance.purpose, today,
-                                             tags.get("cin.consent.note", "")),
+                                             tags.get(VersionTag.CONSENT_NOTE, "")),
            "operator": lambda: _operator(tags, review, operator, s)}
     return GateReport(model, version, alias,
                       tuple(fns[g]() for g in GATES if g in wanted))

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cin_ml.registry._history import Event, append_event, last_event
+from cin_ml.run_contract import VersionTag
 
 FAULT_ENV = "CIN_ML_FAULT"
 
@@ -51,7 +52,7 @@ def _alias_version(client, model: str, alias: str) -> str | None:
 
 def _find_created(client, model: str, intent_seq: int) -> str | None:
     for mv in client.search_model_versions(f"name = '{model}'"):
-        if mv.tags.get("cin.register.intent") == str(intent_seq):
+        if mv.tags.get(VersionTag.REGISTER_INTENT) == str(intent_seq):
             return str(mv.version)
     return None
 
@@ -72,7 +73,7 @@ def apply_op(client, op: Mapping[str, Any], intent_seq: int) -> str | None:
             return done
         mv = client.create_model_version(
             op["model"], op["source"], run_id=op["run_id"], model_id=op.get("model_id"),
-            tags={**op["tags"], "cin.register.intent": str(intent_seq)})
+            tags={**op["tags"], VersionTag.REGISTER_INTENT: str(intent_seq)})
         return str(mv.version)
     else:  # pragma: no cover - written by this module only
         raise ValueError(kind)

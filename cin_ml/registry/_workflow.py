@@ -12,18 +12,20 @@ from cin_ml.registry._context import model_name as _model_name
 from cin_ml.registry._evidence import read_evidence
 from cin_ml.registry._gates import evaluate_gates, review_record
 from cin_ml.registry._history import Event, canonical, read_events
+from cin_ml.registry._store import version_source
 from cin_ml.registry._txn import run_action
+from cin_ml.run_contract import Tag, VersionTag
 
 
 def register(ctx: Ctx, run_id: str, author: str | None = None,
              actor: str | None = None) -> dict:
     """Create a version of the task's registered model from a run with a complete card."""
     client = ctx.client
-    ev = read_evidence(client, run_id)
-    tags = dict(client.get_run(run_id).data.tags)
-    if tags.get("cin.kind") != "train" or not ev.task:
+    reader = ctx.reader
+    ev = read_evidence(reader, run_id)
+    if not ev.is_training_run or not ev.task:
         raise GovernanceError(f"run {run_id} is not a cin-ml training run "
-                              f"(cin.kind={tags.get('cin.kind')!r})")
+                              f"({Tag.KIND.value}={reader.tags(run_id).get(Tag.KIND)!r})")
     model = _model_name(ev.task)
     who = identity(author or ev.author, ctx.settings, "author")
     by = identity(actor, ctx.settings, "actor") if actor else who
@@ -44,25 +46,25 @@ def register(ctx: Ctx, run_id: str, author: str | None = None,
     with ctx.locked() as exp_id:
         _ensure_model(client, model, ev.task)
         for mv in client.search_model_versions(f"name = '{model}'"):
-            if mv.tags.get("cin.run_id") == run_id:
+            if mv.tags.get(VersionTag.RUN_ID) == run_id:
                 raise GovernanceError(f"run {run_id} is already registered as {model} "
                                       f"v{mv.version}")
         if problems:
             ctx.refuse(exp_id, "register", model, None, by, problems)
-        vtags = {"cin.run_id": run_id, "cin.task": ev.task, "cin.author": who,
-                 "cin.registered_by": by, "cin.review.state": "pending",
+        vtags = {VersionTag.RUN_ID: run_id, VersionTag.TASK: ev.task, VersionTag.AUTHOR: who,
+                 VersionTag.REGISTERED_BY: by, VersionTag.REVIEW_STATE: "pending",
                  "cin.card.sha256": ev.card_sha256,
                  "cin.card.content_sha256": ev.card_content_sha256,
-                 "cin.data.digests": canonical(dict(ev.data_digests)),
-                 "cin.fairness.verdicts": canonical(dict(ev.fairness_verdicts or {})),
-                 "cin.fairness.worst": ev.fairness_worst,
-                 "cin.fairness.fails": ",".join(ev.fairness_fails),
-                 "cin.consent.scope": canonical(ev.consent_scope) if ev.consent_scope else "",
-                 "cin.consent.note": "; ".join(ev.notes)}
+                 VersionTag.DATA_DIGESTS: canonical(dict(ev.data_digests)),
+                 VersionTag.FAIRNESS_VERDICTS: canonical(dict(ev.fairness_verdicts or {})),
+                 VersionTag.FAIRNESS_WORST: ev.fairness_worst,
+                 VersionTag.FAIRNESS_FAILS: ",".join(ev.fairness_fails),
+                 VersionTag.CONSENT_SCOPE: canonical(ev.consent_scope) if ev.consent_scope else "",
+                 VersionTag.CONSENT_NOTE: "; ".join(ev.notes)}
         model_id = ev.model_uri.removeprefix("models:/") if ev.model_uri.startswith(
             "models:/m-") else None
-        op = {"op": "create", "model": model, "source": ev.model_uri, "run_id": run_id,
-              "model_id": model_id, "tags": vtags}
+        op = {"op": "create", "model": model, "run_id": run_id, "model_id": model_id,
+              "source": version_source(client, ctx.store, ev.model_uri), "tags": vtags}
         event, version = run_action(
             client, exp_id, "register", actor=by, why=f"register run {run_id}", model=model,
             version=None, ops=[op], mode="atomic",
@@ -81,7 +83,7 @@ def _ensure_model(client, model: str, task: str) -> None:
     except Exception:
         try:
             client.create_registered_model(
-                model, tags={"cin.managed": "true", "cin.task": task},
+                model, tags={VersionTag.MANAGED: "true", VersionTag.TASK: task},
                 description=f"cin-ml risk model for task {task}; governed by "
                             f"`cin-ml review/promote` (aliases @champion, @challenger).")
         except Exception:  # created concurrently
@@ -104,7 +106,7 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
         if who not in s.people.committee:
             problems.append(f"{who!r} is not a member of the ethics committee "
                             f"(governance.toml [people] committee)")
-        if who == tags.get("cin.author", "").lower():
+        if who == tags.get(VersionTag.AUTHOR, "").lower():
             problems.append(f"{who!r} is the author of {model} v{v} and may not review it")
         if not approve and not comment:
             problems.append("a rejection needs a comment saying why")
@@ -116,13 +118,13 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
         if approve and not ctx.today <= until <= limit:
             problems.append(f"--expires {until} must be between today ({ctx.today}) and "
                             f"{limit} ([approval] max_validity_days)")
-        fails = [f for f in tags.get("cin.fairness.fails", "").split(",") if f]
+        fails = [f for f in tags.get(VersionTag.FAIRNESS_FAILS, "").split(",") if f]
         stray = [a for a in accepted
                  if a not in fails and not any(_matches(a, f) for f in fails)]
         if stray:
             problems.append(f"accepted fairness fail(s) {', '.join(stray)} match no fail "
                             f"verdict of this version ({', '.join(fails) or 'none'})")
-        ev = read_evidence(client, tags.get("cin.run_id", ""))
+        ev = read_evidence(ctx.reader, tags.get(VersionTag.RUN_ID, ""))
         if ev.card_sha256 != tags.get("cin.card.sha256") or \
                 ev.card_content_sha256 != tags.get("cin.card.content_sha256"):
             problems.append("tampered card: the run's card changed since registration")
@@ -134,10 +136,10 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
                "accepted_fairness": accepted if approve else [],
                "expires": until.isoformat() if approve else None,
                "card_sha256": ev.card_sha256}
-        ops = [_tag(model, v, "cin.review", canonical(rec)),
-               _tag(model, v, "cin.review.state", rec["state"]),
-               _tag(model, v, "cin.review.reviewer", who),
-               _tag(model, v, "cin.review.expires", rec["expires"] or "")]
+        ops = [_tag(model, v, VersionTag.REVIEW, canonical(rec)),
+               _tag(model, v, VersionTag.REVIEW_STATE, rec["state"]),
+               _tag(model, v, VersionTag.REVIEWER, who),
+               _tag(model, v, VersionTag.REVIEW_EXPIRES, rec["expires"] or "")]
         event, _ = run_action(client, exp_id, "review", actor=who, why=comment, model=model,
                               version=v, ops=ops, mode="forward",
                               commit_details={"decision": rec["state"],
@@ -165,7 +167,7 @@ def _alias_op(model: str, alias: str, version: str | None) -> dict:
 def gate_report(ctx: Ctx, model: str, version: str, alias: str, operator: str):
     """Evaluate the alias's gates for one version (reads the run's current evidence)."""
     tags = dict(ctx.client.get_model_version(model, version).tags)
-    ev = read_evidence(ctx.client, tags.get("cin.run_id", ""))
+    ev = read_evidence(ctx.reader, tags.get(VersionTag.RUN_ID, ""))
     return evaluate_gates(model, version, alias, tags, ev, ctx.settings, ctx.consent,
                           operator, ctx.today)
 
@@ -247,10 +249,10 @@ def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
 def version_summary(ctx: Ctx, model: str, version: str) -> dict:
     """Tags of a version decoded for display."""
     tags = dict(ctx.client.get_model_version(model, version).tags)
-    return {"model": model, "version": version, "run_id": tags.get("cin.run_id"),
-            "author": tags.get("cin.author"), "state": tags.get("cin.review.state"),
+    return {"model": model, "version": version, "run_id": tags.get(VersionTag.RUN_ID),
+            "author": tags.get(VersionTag.AUTHOR), "state": tags.get(VersionTag.REVIEW_STATE),
             "review": review_record(tags), "card_sha256": tags.get("cin.card.sha256"),
-            "fairness_worst": tags.get("cin.fairness.worst"),
-            "consent": tags.get("cin.consent.state", "unchecked"),
-            "scope": json.loads(tags["cin.consent.scope"])
-            if tags.get("cin.consent.scope") else None}
+            "fairness_worst": tags.get(VersionTag.FAIRNESS_WORST),
+            "consent": tags.get(VersionTag.CONSENT_STATE, "unchecked"),
+            "scope": json.loads(tags[VersionTag.CONSENT_SCOPE])
+            if tags.get(VersionTag.CONSENT_SCOPE) else None}

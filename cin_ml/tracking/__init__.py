@@ -2,8 +2,9 @@
 
 With :mod:`cin_ml.registry`, the only module that imports mlflow (import-linter contract).
 
-Store (DESIGN.md section 5): ``sqlite:///mlruns/mlflow.db`` with artifacts under
-``mlruns/artifacts/`` (both pinned here, relative to the working directory);
+Store (docs/architecture.md, "MLflow conventions"): ``sqlite:///mlruns/mlflow.db`` with
+artifacts under ``mlruns/artifacts/``, in the workspace: the nearest folder from the working
+directory up that holds one, else the working directory (:func:`cin_ml.store.resolve_store`);
 ``MLFLOW_TRACKING_URI`` overrides. For any ``sqlite:///.../X.db`` URI artifacts go to an
 ``artifacts/`` folder beside the database; for a server URI the server decides (or
 ``CIN_ML_ARTIFACT_ROOT``).
@@ -15,6 +16,7 @@ Public API used by the other steps::
 """
 
 from cin_ml.tracking._artifacts import list_artifacts, load_artifact, log_artifacts, log_metrics
+from cin_ml.tracking._reader import RunReader
 from cin_ml.tracking._runs import RunBundle, load_run_bundle, log_training
 from cin_ml.tracking._serving import ServedModel, resolve_served_model
 from cin_ml.tracking._store import (
@@ -29,6 +31,7 @@ from cin_ml.tracking._virtual_css import log_virtual_css_report  # virtual-css (
 
 __all__ = [
     "RunBundle",
+    "RunReader",
     "ServedModel",
     "Store",
     "experiment_name",

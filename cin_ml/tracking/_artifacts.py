@@ -126,22 +126,9 @@ def list_artifacts(run_id: str, path: str | None = None, store: Store | str | No
 
 def load_artifact(run_id: str, path: str, store: Store | str | None = None):
     """One artifact of a run: ``.json`` -> dict, ``.parquet``/``.csv`` -> DataFrame,
-    ``.md``/``.html``/``.txt``/``.sha256`` -> str, else bytes."""
-    client = _client(as_store(store))
-    _get_run(client, run_id)
+    ``.md``/``.html``/``.txt``/``.sha256`` -> str, else bytes. For several reads of one run,
+    use a :class:`~cin_ml.tracking.RunReader` (it caches)."""
+    from cin_ml.tracking._reader import RunReader
+
     _check_path(path)
-    with tempfile.TemporaryDirectory(prefix="cin-dl-") as tmp:
-        try:
-            local = Path(client.download_artifacts(run_id, path, tmp))
-        except Exception:
-            raise TrackingError(f"run {run_id}: artifact '{path}' not found") from None
-        suffix = local.suffix.lower()
-        if suffix == ".json":
-            return json.loads(local.read_text(encoding="utf-8"))
-        if suffix == ".parquet":
-            return pd.read_parquet(local)
-        if suffix == ".csv":
-            return pd.read_csv(local)
-        if suffix in (".md", ".html", ".txt", ".sha256"):
-            return local.read_text(encoding="utf-8")
-        return local.read_bytes()
+    return RunReader(store).artifact(run_id, path)

@@ -14,16 +14,10 @@ import numpy as np
 import pandas as pd
 
 from cin_ml.errors import TrackingError
-from cin_ml.tracking._artifacts import _get_run, _write, load_artifact
-from cin_ml.tracking._store import MODEL_NAME, Store, _client, _mlflow, as_store
-
-BUNDLE_ARTIFACTS = {
-    "model_meta": "model_meta.json",
-    "evaluation": "evaluation/metrics.json",
-    "feature_policy": "policy/feature_policy.json",
-    "test_predictions": "evaluation/test_predictions.parquet",
-    "test_features": "evaluation/test_features.parquet",
-}
+from cin_ml.run_contract import Artifact, RunKind, Tag
+from cin_ml.tracking._artifacts import _write
+from cin_ml.tracking._reader import RunReader
+from cin_ml.tracking._store import Store, _client, _fluent, as_store
 
 
 def _flat_metrics(m: Mapping[str, Any]) -> dict[str, float]:
@@ -58,9 +52,10 @@ def log_training(run_id: str, result, *, data_dir: str, data_form: str,
     """Log a :class:`~cin_ml.models.TrainingResult` to run ``run_id``.
 
     Logs params, flat metrics, dataset inputs (with digests and source ``data_dir``), the
-    artifacts listed in docs/CONTRACTS.md and the model (``mlflow.lightgbm.log_model``, float
-    inputs with integer-coded categories, signature, input example, explicit pip
-    requirements). All artifacts are serialized locally before anything is uploaded.
+    artifacts of docs/architecture.md ("Run contract") and the model
+    (``mlflow.lightgbm.log_model``, float inputs with integer-coded categories, signature,
+    input example, explicit pip requirements). All artifacts are serialized locally before
+    anything is uploaded.
 
     Returns
     -------
@@ -71,16 +66,15 @@ def log_training(run_id: str, result, *, data_dir: str, data_form: str,
     from mlflow.models import infer_signature
 
     store = as_store(store)
-    mlflow = _mlflow(store)
     client = _client(store)
     files: dict[str, Any] = {
-        BUNDLE_ARTIFACTS["model_meta"]: result.model_meta(),
-        BUNDLE_ARTIFACTS["evaluation"]: {**result.metrics, "threshold": result.threshold,
-                                         "split": result.split.to_dict()},
-        BUNDLE_ARTIFACTS["feature_policy"]: result.policy,
-        BUNDLE_ARTIFACTS["test_predictions"]: result.test,
-        BUNDLE_ARTIFACTS["test_features"]: result.test_features,
-        "training/training.json": result.to_dict(),
+        Artifact.MODEL_META: result.model_meta(),
+        Artifact.EVALUATION: {**result.metrics, "threshold": result.threshold,
+                              "split": result.split.to_dict()},
+        Artifact.FEATURE_POLICY: result.policy,
+        Artifact.TEST_PREDICTIONS: result.test,
+        Artifact.TEST_FEATURES: result.test_features,
+        Artifact.TRAINING: result.to_dict(),
         **(figures or {}), **(extra_files or {}),
     }
     with tempfile.TemporaryDirectory(prefix="cin-run-") as tmp:
@@ -98,7 +92,7 @@ def log_training(run_id: str, result, *, data_dir: str, data_form: str,
                   "valid_cohort": result.split.valid, "test_cohort": result.split.test,
                   **{f"lgb_{k}": v for k, v in result.params.items()
                      if k not in ("verbosity", "metric", "objective")}}
-        with mlflow.start_run(run_id=run_id):
+        with _fluent(store) as mlflow, mlflow.start_run(run_id=run_id):
             mlflow.log_params({k: str(v) for k, v in params.items()})
             mlflow.log_metrics(_flat_metrics(result.metrics))
             for ctx, df in (datasets or {}).items():
@@ -108,21 +102,23 @@ def log_training(run_id: str, result, *, data_dir: str, data_form: str,
                     ds = mlflow.data.from_pandas(df, source=data_dir,
                                                  name=f"{result.task}-{ctx}",
                                                  targets="label" if "label" in df else None)
-                mlflow.log_input(ds, context=ctx, tags={"cin.data_form": data_form})
+                mlflow.log_input(ds, context=ctx, tags={Tag.DATA_FORM.value: str(data_form)})
             info = mlflow.lightgbm.log_model(
-                result.booster, name=MODEL_NAME, signature=signature, input_example=X_ex,
+                result.booster, name=Artifact.MODEL.value, signature=signature,
+                input_example=X_ex,
                 pip_requirements=[f"lightgbm=={lightgbm.__version__}",
                                   f"numpy=={np.__version__}", f"pandas=={pd.__version__}"])
             client.log_artifacts(run_id, tmp)
-            mlflow.set_tag("cin.model_uri", info.model_uri)
-    return {"run_id": run_id, "model_uri": info.model_uri, "artifacts": sorted(files)}
+            mlflow.set_tag(Tag.MODEL_URI.value, info.model_uri)
+    return {"run_id": run_id, "model_uri": info.model_uri, "artifacts": sorted(map(str, files))}
 
 
 @dataclass(frozen=True)
 class RunBundle:
-    """A training run read back: its records, frames and model, with no mlflow needed by
-    the caller. ``model`` is the LightGBM booster (returns calibrated probabilities on the
-    encoded matrix; see :meth:`predict`)."""
+    """A finished training run read back through a :class:`RunReader`: its records and
+    frames, with no mlflow needed by the caller. ``model`` (the LightGBM booster, returning
+    calibrated probabilities on the encoded matrix; see :meth:`predict`) is loaded on first
+    use; other artifacts come from :meth:`artifact` / :meth:`optional`, read once."""
 
     run_id: str
     experiment_id: str
@@ -136,10 +132,14 @@ class RunBundle:
     feature_policy: dict
     test_predictions: pd.DataFrame
     test_features: pd.DataFrame
-    model: Any
     model_uri: str
     artifact_uri: str
+    reader: RunReader = field(repr=False, compare=False)
     extra: dict = field(default_factory=dict)
+
+    @property
+    def model(self) -> Any:
+        return self.reader.model(self.model_uri)
 
     @property
     def features(self) -> list[str]:
@@ -149,22 +149,35 @@ class RunBundle:
     def threshold(self) -> float:
         return float(self.model_meta["threshold"]["value"])
 
+    @property
+    def data_form(self) -> str | None:
+        return self.tags.get(Tag.DATA_FORM)
+
+    def artifact(self, path: str):
+        """One artifact of the run, parsed (TrackingError if missing)."""
+        return self.reader.artifact(self.run_id, path)
+
+    def optional(self, path: str):
+        """One artifact of the run, parsed, or ``None`` if the run has none."""
+        return self.reader.optional(self.run_id, path)
+
+    def log_artifacts(self, files: Mapping[str, Any]) -> list[str]:
+        """Log ``files`` to the run (the cached copies they replace are dropped)."""
+        return self.reader.log_artifacts(self.run_id, files)
+
     def encode(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Model input matrix (float64, integer-coded categories) from raw features."""
-        maps = self.model_meta.get("category_maps", {})
-        out = {}
-        for c in self.features:
-            if c not in X.columns:
-                raise TrackingError(f"run {self.run_id}: input lacks feature '{c}'")
-            if c in maps:
-                codes = {v: float(i) for i, v in enumerate(maps[c])}
-                out[c] = X[c].astype("string").map(codes).astype("float64")
-            else:
-                out[c] = pd.to_numeric(X[c], errors="coerce").astype("float64")
-        return pd.DataFrame(out, index=X.index)
+        """Model input matrix (float64, integer-coded categories) from raw features: the
+        encoding training used (:func:`cin_ml.models.encode`)."""
+        from cin_ml.errors import DataError
+        from cin_ml.models import encode
+
+        try:
+            return encode(X, self.model_meta.get("category_maps", {}), self.features)
+        except DataError as exc:
+            raise TrackingError(f"run {self.run_id}: {exc}") from None
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Calibrated probabilities for raw (or already encoded) features."""
+        """Calibrated probabilities for raw features."""
         return self.model.predict(self.encode(X))
 
     def to_dict(self) -> dict:
@@ -174,34 +187,36 @@ class RunBundle:
                 "threshold": self.threshold, "metrics": dict(sorted(self.metrics.items()))}
 
 
-def load_run_bundle(run_id: str, store: Store | str | None = None) -> RunBundle:
-    """Read a finished training run back (frames, dicts and the LightGBM model).
+def read_bundle(reader: RunReader, run_id: str) -> RunBundle:
+    """Read a finished training run through ``reader`` (use :meth:`RunReader.bundle`)."""
+    run = reader.run(run_id)
+    tags = dict(run.data.tags)
+    if tags.get(Tag.KIND) != RunKind.TRAIN:
+        raise TrackingError(f"run {run_id} is not a cin-ml training run "
+                            f"(tag {Tag.KIND.value}={tags.get(Tag.KIND)!r})")
+    if run.info.status != "FINISHED":
+        raise TrackingError(f"run {run_id} is {run.info.status}, not FINISHED: its outputs "
+                            f"may be incomplete; train again")
+    parts = {a: reader.artifact(run_id, a) for a in (
+        Artifact.MODEL_META, Artifact.EVALUATION, Artifact.FEATURE_POLICY,
+        Artifact.TEST_PREDICTIONS, Artifact.TEST_FEATURES)}
+    model_uri = tags.get(Tag.MODEL_URI) or f"runs:/{run_id}/{Artifact.MODEL.value}"
+    return RunBundle(run_id, run.info.experiment_id, tags.get(Tag.TASK, ""),
+                     run.info.status, tags, dict(run.data.params), dict(run.data.metrics),
+                     parts[Artifact.MODEL_META], parts[Artifact.EVALUATION],
+                     parts[Artifact.FEATURE_POLICY], parts[Artifact.TEST_PREDICTIONS],
+                     parts[Artifact.TEST_FEATURES], model_uri, run.info.artifact_uri, reader)
+
+
+def load_run_bundle(run_id: str, store: Store | str | RunReader | None = None) -> RunBundle:
+    """Read a finished training run back (frames and dicts; the model on first use).
+
+    ``store`` may be a :class:`RunReader` to share its cache with other reads.
 
     Raises
     ------
     TrackingError
         Unknown run, a run that is not a finished training run, or a missing artifact.
     """
-    store = as_store(store)
-    mlflow = _mlflow(store)
-    client = _client(store)
-    run = _get_run(client, run_id)
-    tags = dict(run.data.tags)
-    if tags.get("cin.kind") != "train":
-        raise TrackingError(f"run {run_id} is not a cin-ml training run "
-                            f"(tag cin.kind={tags.get('cin.kind')!r})")
-    if run.info.status != "FINISHED":
-        raise TrackingError(f"run {run_id} is {run.info.status}, not FINISHED: its outputs "
-                            f"may be incomplete; train again")
-    parts = {k: load_artifact(run_id, p, store) for k, p in BUNDLE_ARTIFACTS.items()}
-    model_uri = tags.get("cin.model_uri") or f"runs:/{run_id}/{MODEL_NAME}"
-    try:
-        model = mlflow.lightgbm.load_model(model_uri)
-    except Exception as exc:
-        raise TrackingError(f"run {run_id}: cannot load model {model_uri} "
-                            f"({type(exc).__name__})") from None
-    return RunBundle(run_id, run.info.experiment_id, tags.get("cin.task", ""),
-                     run.info.status, tags, dict(run.data.params), dict(run.data.metrics),
-                     parts["model_meta"], parts["evaluation"], parts["feature_policy"],
-                     parts["test_predictions"], parts["test_features"], model, model_uri,
-                     run.info.artifact_uri)
+    reader = store if isinstance(store, RunReader) else RunReader(store)
+    return reader.bundle(run_id)

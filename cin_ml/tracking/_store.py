@@ -6,10 +6,11 @@ import contextlib
 import os
 import subprocess
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
+from cin_ml.run_contract import RunKind, Tag
 from cin_ml.store import Store, ensure_experiment, resolve_store
-
-MODEL_NAME = "model"
+from cin_ml.tasks import registered_model_name
 
 
 def as_store(store: Store | str | None) -> Store:
@@ -21,12 +22,27 @@ def _quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
-def _mlflow(store: Store):
+@contextlib.contextmanager
+def _fluent(store: Store) -> Iterator:
+    """MLflow's fluent API (``start_run``, ``log_model``, ``log_input``: they have no
+    store argument) bound to ``store`` for the block only. The global tracking URI and
+    ``$MLFLOW_TRACKING_URI`` are restored afterwards, so no later call in the process can
+    silently depend on them (a registry call once did, and crashed outside the demo)."""
     _quiet_mlflow()
     import mlflow
+    from mlflow.tracking._tracking_service import utils
 
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    previous = utils._tracking_uri
     mlflow.set_tracking_uri(store.tracking_uri)
-    return mlflow
+    try:
+        yield mlflow
+    finally:
+        mlflow.set_tracking_uri(previous)
+        if env is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = env
 
 
 def _client(store: Store):
@@ -37,8 +53,8 @@ def _client(store: Store):
 
 
 def experiment_name(task: str) -> str:
-    """Experiment of a task: ``cin-ecriture-4e``, ``cin-decrochage``."""
-    return "cin-" + task.replace("_", "-")
+    """Experiment of a task or dataset spec (:func:`cin_ml.tasks.registered_model_name`)."""
+    return registered_model_name(task)
 
 
 def _experiment_id(client, name: str, store: Store) -> str:
@@ -46,15 +62,33 @@ def _experiment_id(client, name: str, store: Store) -> str:
 
 
 def git_commit() -> str:
-    """Commit of the working tree (``unknown`` outside git); ``+dirty`` if modified."""
+    """Commit of the git checkout cin-ml itself is installed from, ``+dirty`` if its tracked
+    files are modified; ``unknown`` when the package is not tracked in a git checkout (a
+    wheel install) or git is unavailable. The working directory plays no part: a run started from
+    another repository records cin-ml's code, not that repository's."""
+    import cin_ml
+
+    here = Path(cin_ml.__file__).resolve().parent
+    git = ["git", "-C", str(here)]
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+        # the package must be tracked there: a wheel installed in a venv inside some
+        # checkout is not that checkout's code
+        subprocess.run([*git, "ls-files", "--error-unmatch", "__init__.py"],
+                       capture_output=True, timeout=5, check=True)
+        sha = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=5).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def package_version() -> str:
+    """The installed cin-ml version (``cin_ml.__version__``)."""
+    import cin_ml
+
+    return cin_ml.__version__
 
 
 @contextlib.contextmanager
@@ -68,8 +102,9 @@ def training_run(task: str, tags: Mapping[str, str], store: Store | str | None =
     store = as_store(store)
     client = _client(store)
     exp_id = _experiment_id(client, experiment_name(task), store)
-    all_tags = {"cin.task": task, "cin.kind": "train", "cin.git_commit": git_commit(),
-                **{k: str(v) for k, v in tags.items()}}
+    all_tags = {str(k): str(v) for k, v in {
+        Tag.TASK: task, Tag.KIND: RunKind.TRAIN, Tag.GIT_COMMIT: git_commit(),
+        Tag.VERSION: package_version(), **tags}.items()}
     run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
     run_id = run.info.run_id
     try:

@@ -7,8 +7,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from cin_ml.errors import TrackingError
+from cin_ml.run_contract import RunKind, Tag
 from cin_ml.tracking._artifacts import log_artifacts
-from cin_ml.tracking._store import Store, _client, _experiment_id, as_store, git_commit
+from cin_ml.tracking._store import (
+    Store,
+    _client,
+    _experiment_id,
+    as_store,
+    git_commit,
+    package_version,
+)
 
 EXPERIMENT = "virtual-css"
 
@@ -46,9 +54,9 @@ def log_virtual_css_report(report: Mapping[str, Any], files: Mapping[str, Any],
     store = as_store(store)
     client = _client(store)
     exp_id = _experiment_id(client, EXPERIMENT, store)
-    all_tags = {"cin.kind": "virtual-css", "cin.git_commit": git_commit(),
-                **{f"cin.digest.{k}": v for k, v in digests.items()},
-                **{k: str(v) for k, v in (tags or {}).items()}}
+    all_tags = {str(k): str(v) for k, v in {
+        Tag.KIND: RunKind.VIRTUAL_CSS, Tag.GIT_COMMIT: git_commit(), Tag.VERSION: package_version(),
+        **{f"cin.digest.{k}": v for k, v in digests.items()}, **(tags or {})}.items()}
     run_id = client.create_run(exp_id, tags=all_tags, run_name="virtualize").info.run_id
     try:
         metrics = {}

@@ -13,7 +13,7 @@ MODEL = "cin-ecriture-4e"
 def network(tmp_path_factory):
     """Source extract of 3 CSS (CSS002/CSS003 lack some agreements) and its tables."""
     from cin_ml.extract import read_extract
-    from cin_ml.virtual_css import SimulationConfig, simulate, write_simulation
+    from cin_ml.simulator import SimulationConfig, simulate, write_simulation
 
     root = tmp_path_factory.mktemp("network")
     sim = simulate(SimulationConfig(n_css=3, n_students=4500, seed=5))
@@ -48,9 +48,9 @@ def served(network, tmp_path_factory, fast_models_config):
     """Train on CSS001 (de-identified), register, alias @champion and @challenger."""
     import mlflow
 
+    from cin_ml.consent import carry_agreements
     from cin_ml.extract import write_extract
     from cin_ml.pipeline import run_train
-    from cin_ml.virtual_css._agreements import carry_agreements
 
     root = tmp_path_factory.mktemp("served")
     uri = f"sqlite:///{root / 'mlflow.db'}"

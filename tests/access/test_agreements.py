@@ -8,14 +8,21 @@ import hashlib
 import pandas as pd
 import pytest
 
-from cin_ml.consent import DATASETS, agreements_from_frame, check_consent
-from cin_ml.virtual_css import SimulationConfig, simulate, simulate_to_disk, write_simulation
-from cin_ml.virtual_css._agreements import (
+from cin_ml.consent import (
     AGREEMENTS_FILE,
-    AgreementSimulation,
+    DATASETS,
+    agreements_from_frame,
     carry_agreements,
+    check_consent,
     read_agreements,
+)
+from cin_ml.simulator import (
+    AgreementSimulation,
+    SimulationConfig,
+    simulate,
     simulate_agreements,
+    simulate_to_disk,
+    write_simulation,
 )
 
 PURPOSE = "student_success_prediction"

@@ -37,9 +37,9 @@ def _due(network) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- training
 def test_training_refuses_a_css_without_agreement_naming_css_and_dataset(network, served,
                                                                           tmp_path):
+    from cin_ml.consent import carry_agreements
     from cin_ml.extract import write_extract
     from cin_ml.pipeline import run_train
-    from cin_ml.virtual_css._agreements import carry_agreements
 
     write_extract(deidentified(network["sim"].tables), tmp_path / "all")
     carry_agreements(network["source"], tmp_path / "all")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cin_ml.config import packaged_config_dir
 from cin_ml.fairness import load_policy
 
 
@@ -42,4 +43,4 @@ def make_predictions(n: int, seed: int = 0, miss_group: tuple[str, str] | None =
 
 @pytest.fixture(scope="session")
 def policy():
-    return load_policy("configs/fairness.toml")
+    return load_policy(packaged_config_dir() / "fairness.toml")

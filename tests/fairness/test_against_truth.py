@@ -40,7 +40,7 @@ def _truth(te, attributes) -> dict:
 def _train_and_audit(policy, disparity=None):
     from cin_ml.features import build_features
     from cin_ml.models import load_model_settings, train_model
-    from cin_ml.virtual_css import SimulationConfig, simulate
+    from cin_ml.simulator import SimulationConfig, simulate
 
     ms = load_model_settings()
     ms = ms.model_copy(update={
@@ -68,7 +68,7 @@ def neutral(policy):
 
 @pytest.fixture(scope="module")
 def injected(policy):
-    from cin_ml.virtual_css import Disparity
+    from cin_ml.simulator import Disparity
 
     return _train_and_audit(policy, Disparity(kind="mark_inflation", attribute="language_group",
                                               group="allophone", strength=12))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from cin_ml.config import packaged_config_dir
 from cin_ml.errors import ConfigError
 from cin_ml.fairness import (
     MITIGATION_STATEMENT,
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::cin_ml.errors.SmallGroupWarning
 
 
 def _write(tmp_path, text):
-    base = Path("configs/fairness.toml").read_text(encoding="utf-8")
+    base = (packaged_config_dir() / "fairness.toml").read_text(encoding="utf-8")
     p = tmp_path / "fairness.toml"
     p.write_text(text(base), encoding="utf-8")
     return p

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+
+from cin_ml.config import packaged_config_dir
 
 pytestmark = pytest.mark.filterwarnings("ignore::cin_ml.errors.SmallGroupWarning",
                                         "ignore::UserWarning")
@@ -22,7 +23,7 @@ def test_run_audit_logs_audit_and_plots(tmp_path, mlflow_store, monkeypatch):
     run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=4000, seed=5)
     run_deidentify(tmp_path / "src", tmp_path / "deid", demo_key=True)
     run_id = run_train(tmp_path / "deid", "ecriture_4e")["run_id"]
-    policy = Path(__file__).resolve().parents[2] / "configs" / "fairness.toml"
+    policy = packaged_config_dir() / "fairness.toml"
     out = CliRunner().invoke(app, ["audit", "--run", run_id, "--policy", str(policy),
                                    "--n-boot", "60"])
     assert out.exit_code == 0, out.output
@@ -51,7 +52,7 @@ def test_run_audit_survives_a_mitigation_that_cannot_run(tmp_path, mlflow_store,
     run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=3000, seed=5)
     run_deidentify(tmp_path / "src", tmp_path / "deid", demo_key=True)
     run_id = run_train(tmp_path / "deid", "ecriture_4e")["run_id"]
-    policy = Path(__file__).resolve().parents[2] / "configs" / "fairness.toml"
+    policy = packaged_config_dir() / "fairness.toml"
     s = run_audit(run_id, policy, n_boot=50)
     assert "fairness/audit.json" in list_artifacts(run_id)
     mit = load_artifact(run_id, "fairness/mitigation.json")

@@ -14,7 +14,7 @@ from cin_ml.models import load_model_settings, train_model
 
 @pytest.fixture(scope="module")
 def sim50k():
-    from cin_ml.virtual_css import SimulationConfig, simulate
+    from cin_ml.simulator import SimulationConfig, simulate
 
     return simulate(SimulationConfig(n_students=50000, seed=7))
 

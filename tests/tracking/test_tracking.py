@@ -25,7 +25,7 @@ def _pseudo(s: pd.Series) -> pd.Series:
 def folders(small_sim, tmp_path_factory):
     """Source extract, its de-identified form (identifiers dropped, student_id hashed in
     every table and in the truth), and the re-keyed truth."""
-    from cin_ml.virtual_css._simulate import _write_truth
+    from cin_ml.simulator import write_truth
 
     root = tmp_path_factory.mktemp("data")
     write_extract(small_sim.tables, root / "source")
@@ -41,7 +41,7 @@ def folders(small_sim, tmp_path_factory):
     truth = dataclasses.replace(small_sim.truth, students=small_sim.truth.students.assign(
         student_id=_pseudo(small_sim.truth.students["student_id"])))
     (root / "truth").mkdir()
-    _write_truth(truth, root / "truth")
+    write_truth(truth, root / "truth")
     return root
 
 

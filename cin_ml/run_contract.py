@@ -1,0 +1,124 @@
+"""The run contract: what a cin-ml run carries in MLflow, named once.
+
+Every step that writes a run (training, audit, explanations, card, virtual CSS) and every
+reader (cards, the registry's gates, serving) names tags and artifact paths through this
+module, never through string literals (docs/architecture.md, section "Run contract").
+No mlflow import here: this module sits in the bottom layer.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["Artifact", "DataForm", "PUBLISHABLE_FORMS", "RunKind", "Tag", "VersionTag"]
+
+
+class DataForm(StrEnum):
+    """Which data a run was trained on (tag :attr:`Tag.DATA_FORM`)."""
+
+    SOURCE = "source"
+    """A CSS's extract with its direct identifiers: never leaves the source side."""
+    DEIDENTIFIED = "deidentified"
+    """Pseudonymized and k-anonymous (``cin-ml deidentify``)."""
+    VIRTUAL = "virtual"
+    """A synthetic copy made by ``cin-ml virtualize``."""
+
+
+PUBLISHABLE_FORMS = (DataForm.VIRTUAL, DataForm.DEIDENTIFIED)
+"""Data forms whose runs' outputs (audits, explanations, cards) may be published."""
+
+
+class RunKind(StrEnum):
+    """What a run is (tag :attr:`Tag.KIND`)."""
+
+    TRAIN = "train"
+    VIRTUAL_CSS = "virtual-css"
+    GOVERNANCE = "governance"
+
+
+class Tag(StrEnum):
+    """Run tags written by cin-ml."""
+
+    TASK = "cin.task"
+    KIND = "cin.kind"
+    DATA_FORM = "cin.data_form"
+    DATA_DIR = "cin.data_dir"
+    GIT_COMMIT = "cin.git_commit"
+    VERSION = "cin.version"
+    MODEL_URI = "cin.model_uri"
+    AUTHOR = "cin.author"
+    TRUTH = "cin.truth"
+    SPEC = "cin.spec"
+    DATASET = "cin.dataset"
+    ORIGIN = "cin.origin"
+    LICENCE = "cin.licence"
+    SOURCE_DIR = "cin.source_dir"
+    SEED = "cin.seed"
+    DATA_DIGESTS = "cin.data.digests"
+
+
+class VersionTag(StrEnum):
+    """Tags cin-ml writes on registered models and model versions (governance state)."""
+
+    MANAGED = "cin.managed"
+    RUN_ID = "cin.run_id"
+    TASK = "cin.task"
+    AUTHOR = "cin.author"
+    CARD_SHA = "cin.card.sha256"
+    CARD_CONTENT_SHA = "cin.card.content_sha256"
+    DATA_DIGESTS = "cin.data.digests"
+    REGISTERED_BY = "cin.registered_by"
+    REGISTER_INTENT = "cin.register.intent"
+    REVIEW = "cin.review"
+    REVIEW_STATE = "cin.review.state"
+    REVIEWER = "cin.review.reviewer"
+    REVIEW_EXPIRES = "cin.review.expires"
+    FAIRNESS_WORST = "cin.fairness.worst"
+    FAIRNESS_FAILS = "cin.fairness.fails"
+    FAIRNESS_VERDICTS = "cin.fairness.verdicts"
+    CONSENT_STATE = "cin.consent.state"
+    CONSENT_SCOPE = "cin.consent.scope"
+    CONSENT_NOTE = "cin.consent.note"
+    CONSENT_FLAG = "cin.consent.flag"
+    CONSENT_AGREEMENTS = "cin.consent.agreements"
+
+
+class Artifact(StrEnum):
+    """Artifact paths inside a run (relative to the run's artifact root)."""
+
+    MODEL = "model"
+    """The logged LightGBM model (``mlflow.lightgbm``), integer-coded inputs."""
+    MODEL_META = "model_meta.json"
+    EVALUATION = "evaluation/metrics.json"
+    TEST_PREDICTIONS = "evaluation/test_predictions.parquet"
+    TEST_FEATURES = "evaluation/test_features.parquet"
+    FEATURE_POLICY = "policy/feature_policy.json"
+    TRAINING = "training/training.json"
+    CONSENT_SCOPE = "consent/scope.json"
+    FAIRNESS_AUDIT = "fairness/audit.json"
+    FAIRNESS_MITIGATION = "fairness/mitigation.json"
+    FAIRNESS_PLOTS = "fairness/plots"
+    EXPLAIN_GLOBAL = "explain/global.json"
+    EXPLAIN_CONTRIBUTIONS = "explain/contributions.parquet"
+    EXPLAIN_STUDENTS = "explain/students.json"
+    EXPLAIN_PLOTS = "explain/plots"
+    CARD = "card"
+    CARD_JSON = "card/card.json"
+    CARD_SHA = "card/card.sha256"
+
+    @staticmethod
+    def card_file(name: str) -> str:
+        """Path of one rendered card file (``card.fr.html``, ``card.json``, ...)."""
+        return f"{Artifact.CARD.value}/{name}"
+
+    @staticmethod
+    def card_html(lang: str) -> str:
+        return Artifact.card_file(f"card.{lang}.html")
+
+    @staticmethod
+    def card_markdown(lang: str) -> str:
+        return Artifact.card_file(f"card.{lang}.md")
+
+    @staticmethod
+    def explain_sheet(student: str, lang: str) -> str:
+        return f"explain/sheets/{student}.{lang}.html"
