@@ -58,8 +58,8 @@ def main() -> None:
         compute_contributions,
         explain_cohort,
         mean_abs,
-        resolve_threads,
     )
+    from cin_ml.models import resolve_threads
 
     threads = resolve_threads(0)
     n = 100_000

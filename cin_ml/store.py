@@ -77,6 +77,11 @@ def resolve_store(tracking_uri: str | None = None) -> Store:
     return Store(uri, root)
 
 
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
+"""Tags of every experiment cin-ml creates: MLflow 3's UI opens an experiment of this kind on
+its runs, not on the (empty) GenAI traces view."""
+
+
 def ensure_experiment(client, name: str, store: Store,
                       error: type[Exception] = TrackingError) -> str:
     """Id of experiment ``name`` on ``client`` (an MlflowClient), created with an artifact
@@ -89,7 +94,7 @@ def ensure_experiment(client, name: str, store: Store,
         return exp.experiment_id
     loc = Path(store.artifact_root, name).as_uri() if store.artifact_root else None
     try:
-        return client.create_experiment(name, artifact_location=loc)
+        return client.create_experiment(name, artifact_location=loc, tags=EXPERIMENT_TAGS)
     except Exception:  # created concurrently by another process
         exp = client.get_experiment_by_name(name)
         if exp is None:

@@ -132,9 +132,9 @@ def explain_scored(model, cohort: ScoredCohort, student_ids: Sequence[str], *, t
         family_map,
         load_explain_settings,
         reference_values,
-        resolve_threads,
         sensitive_features,
     )
+    from cin_ml.models import resolve_threads
 
     if not student_ids:
         return {}
@@ -142,7 +142,7 @@ def explain_scored(model, cohort: ScoredCohort, student_ids: Sequence[str], *, t
     ids = [str(s) for s in student_ids]
     X = cohort.X
     contribs = compute_contributions(model.model, X.loc[ids], np.array(ids, dtype=object),
-                                     num_threads=resolve_threads(es.num_threads),
+                                     num_threads=resolve_threads(es.num_threads, len(ids)),
                                      chunk_rows=es.chunk_rows)
     sens, approved = _approved_sensitive(getattr(model, "feature_policy", {}) or {})
     features = list(contribs.features)

@@ -39,7 +39,7 @@ def register(
 @app.command()
 def review(
     model: Annotated[str, typer.Option(help="Registered model, e.g. cin-ecriture-4e.")],
-    version: Annotated[str, typer.Option(help="Model version number.")],
+    version: Annotated[str, typer.Option(help="Model version number, or latest (the highest).")],
     approve: Annotated[bool | None, typer.Option(
         "--approve/--reject", help="The committee's decision.")] = None,
     reviewer: Annotated[str | None, typer.Option(
@@ -77,7 +77,7 @@ def review(
 @app.command()
 def promote(
     model: Annotated[str, typer.Option(help="Registered model, e.g. cin-ecriture-4e.")],
-    version: Annotated[str, typer.Option(help="Model version number.")],
+    version: Annotated[str, typer.Option(help="Model version number, or latest (the highest).")],
     alias: Annotated[str, typer.Option(help="champion or challenger.")] = "champion",
     operator: Annotated[str | None, typer.Option(help="Operator acting " + _WHO_HELP)] = None,
     why: Annotated[str, typer.Option(help="Reason, recorded in the history.")] = "",

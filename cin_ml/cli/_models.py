@@ -198,6 +198,11 @@ def _print_explain_summary(s: dict) -> None:
         for r in s["protective"]:
             console.print(f"  [green]-[/] {r}", soft_wrap=True)
         console.print(f"Sheet: {s['sheet']}")
+    if s.get("examples") and "student" not in s:
+        console.print(f"Student ids are the run's pseudonyms (evaluation/test_predictions."
+                      f"parquet); highest-risk flagged: {', '.join(s['examples'])}. Sheet: "
+                      f"cin-ml explain --run {s['run_id']} --student {s['examples'][0]}",
+                      soft_wrap=True, markup=False)
     console.print(f"Logged {len(s['artifacts'])} artifacts under explain/ in run {s['run_id']}")
 # ----------------------------------------------------------------------------- cards
 @app.command()

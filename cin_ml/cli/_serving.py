@@ -111,7 +111,9 @@ def run_spec_cmd(
 @app.command()
 def demo(
     workdir: Annotated[Path, typer.Option(help="Where data/ and reports/ go.")] = Path("."),
-    students: Annotated[int, typer.Option(help="Students in the simulated CSS.")] = 20000,
+    students: Annotated[int, typer.Option(
+        help="Students in the simulated CSS (at least 20,000: smaller test cohorts cannot "
+             "show the dropout model beating the traditional indicator).")] = 20000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
     """Run the whole chain on the embedded store and print where everything is.
@@ -167,13 +169,12 @@ def ui(
     """Open the MLflow UI on the tracking store (loopback only, one worker)."""
 
     def go() -> None:
-        import subprocess
+        from cin_ml.tracking import serve_ui
 
-        from cin_ml.tracking import ui_command
-
-        argv = ui_command(port=port, tracking_uri=tracking_uri)
-        console.print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
-        subprocess.run(argv, check=False)
+        console.print(f"starting the MLflow UI on port {port}…", style="dim", markup=False)
+        serve_ui(port, tracking_uri, on_ready=lambda url, s: console.print(
+            f"MLflow UI on {url} (answered after {s:.0f} s; Ctrl-C to stop)", markup=False))
+        console.print("MLflow UI stopped", markup=False)
 
     _run(go)
 

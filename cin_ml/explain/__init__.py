@@ -51,7 +51,6 @@ _EXPORTS: dict[str, str] = {
     "ExplainSettings": "_settings",
     "SheetSettings": "_settings",
     "load_explain_settings": "_settings",
-    "resolve_threads": "_settings",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 
 from cin_ml.errors import DataError
+from cin_ml.models import resolve_threads
 
 from ._contrib import Contributions, compute_contributions, merge_contributions
 from ._features import family_map, sensitive_features
 from ._global import GlobalExplanation, global_importance, mean_abs, stability
 from ._reasons import StudentExplanation, explain_students, reference_values
-from ._settings import ExplainSettings, resolve_threads
+from ._settings import ExplainSettings
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
         flagged = [s for s in preds.index[preds["flagged"].astype(bool).to_numpy()]]
     sel = select_students(list(X.index), flagged=flagged, asked=asked,
                           sample_size=settings.global_sample, seed=settings.seed, full=full)
-    threads = resolve_threads(settings.num_threads)
+    threads = resolve_threads(settings.num_threads, n_rows=len(sel.explained))
     t0 = time.perf_counter()
     need = list(sel.explained)
     if cache is not None:

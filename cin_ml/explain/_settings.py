@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field
@@ -50,13 +49,4 @@ def load_explain_settings(path: Path | str | None = None) -> tuple[ExplainSettin
     return out[0], out[1]
 
 
-def resolve_threads(requested: int) -> int:
-    """Threads to give LightGBM: ``requested``, capped by the cores this process may use."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        available = os.cpu_count() or 1
-    return available if requested <= 0 else min(requested, available)
-
-
-__all__ = ["ExplainSettings", "SheetSettings", "load_explain_settings", "resolve_threads"]
+__all__ = ["ExplainSettings", "SheetSettings", "load_explain_settings"]

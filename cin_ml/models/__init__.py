@@ -18,16 +18,24 @@ from cin_ml.models._metrics import (
 )
 from cin_ml.models._plain import PlainModel, fit_plain
 from cin_ml.models._plots import evaluation_figures
-from cin_ml.models._settings import ModelSettings, load_model_settings, resolve_threads
+from cin_ml.models._settings import (
+    PARALLEL_MIN_ROWS,
+    ModelSettings,
+    available_cores,
+    load_model_settings,
+    resolve_threads,
+)
 from cin_ml.models._split import CohortSplit, cohort_split
 from cin_ml.models._train import TrainingResult, choose_threshold, train_model
 
 __all__ = [
+    "PARALLEL_MIN_ROWS",
     "CohortSplit",
     "ModelSettings",
     "PlainModel",
     "TrainingResult",
     "auc",
+    "available_cores",
     "average_precision",
     "bootstrap_ci",
     "brier",

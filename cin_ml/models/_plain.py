@@ -69,7 +69,7 @@ def fit_plain(X: pd.DataFrame, y, settings: LightGBMSettings, *,
     maps = category_maps(X)
     Xe = encode(X, maps)
     cats = list(maps)
-    params = settings.params(seed=seed)
+    params = settings.params(n_rows=len(y), seed=seed)
     rounds = settings.max_rounds
     if inner_valid_fraction > 0:
         tr, va = train_test_split(np.arange(len(y)), test_size=inner_valid_fraction,

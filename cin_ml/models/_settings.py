@@ -24,31 +24,59 @@ class LightGBMSettings(Settings):
     seed: int = 7
     num_threads: int = Field(0, ge=0)
 
-    def params(self, **override) -> dict:
-        """LightGBM parameters (``num_threads`` resolved, never left to OpenMP)."""
+    def params(self, n_rows: int | None = None, **override) -> dict:
+        """LightGBM parameters; ``num_threads`` resolved for ``n_rows`` training rows
+        (:func:`resolve_threads`), never left to OpenMP."""
         p = {"objective": "binary", "metric": "binary_logloss", "verbosity": -1,
              "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
              "min_data_in_leaf": self.min_data_in_leaf,
              "feature_fraction": self.feature_fraction,
              "bagging_fraction": self.bagging_fraction, "bagging_freq": self.bagging_freq,
              "lambda_l2": self.lambda_l2, "seed": self.seed, "deterministic": True,
-             "num_threads": resolve_threads(self.num_threads)}
+             "num_threads": resolve_threads(self.num_threads, n_rows)}
         p.update(override)
         return p
 
 
-def resolve_threads(n: int) -> int:
-    """``n`` if positive, else ``$CIN_ML_THREADS``, else the cores this process may run on
-    (``os.sched_getaffinity``: never the machine's total on a shared box)."""
-    if n > 0:
-        return n
-    env = os.environ.get("CIN_ML_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
+PARALLEL_MIN_ROWS = 20000
+"""Below this many rows LightGBM gets one thread: a second one saves little on small data
+and, on a shared machine, OpenMP threads waiting on a busy core made small fits 5-70x slower
+(``benchmarks/threads.py`` measures both, idle and beside a busy process)."""
+
+
+def available_cores() -> int:
+    """Cores this process may run on (``os.sched_getaffinity``, not the machine's total)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def machine_is_busy(cores: int) -> bool:
+    """Whether other work already keeps the cores busy (1-minute load average >= cores -
+    0.5): then one thread, since OpenMP threads that wait on a taken core collapse."""
+    try:
+        return os.getloadavg()[0] >= cores - 0.5
+    except OSError:  # pragma: no cover - no load average
+        return False
+
+
+def resolve_threads(n: int = 0, n_rows: int | None = None) -> int:
+    """Threads for LightGBM (training and ``pred_contrib``).
+
+    ``n`` if positive (a config's explicit choice), else ``$CIN_ML_THREADS``, else: one
+    thread for fewer than :data:`PARALLEL_MIN_ROWS` rows or on a busy machine, and the cores
+    this process may use otherwise (never more).
+    """
+    cores = available_cores()
+    if n > 0:
+        return min(n, cores)
+    env = os.environ.get("CIN_ML_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return min(int(env), cores)
+    if cores == 1 or (n_rows is not None and n_rows < PARALLEL_MIN_ROWS):
+        return 1
+    return 1 if machine_is_busy(cores) else cores
 
 
 _TUNABLE = ("learning_rate", "num_leaves", "min_data_in_leaf", "feature_fraction",

@@ -116,7 +116,7 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
             raise DataError(f"task '{frame.task.name}': {name} cohort(s) have a single class")
     tr, va, te = (part[k].to_numpy() for k in ("train", "valid", "test"))
     lg = s.lightgbm
-    base = lg.params()
+    base = lg.params(n_rows=int(tr.sum()))
     cats = list(maps)
     groups = pop["school_id"].fillna("?").astype(str).to_numpy()
     t1 = time.perf_counter()

@@ -65,13 +65,14 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                        settings=settings, approved_sensitive=approved, sensitive=sens,
                        group_columns=groups, full=full, cache=cache)
     sample = e.contributions.subset(e.selection.sample)
-    figs = {"explain/plots/beeswarm.png": beeswarm(sample, X, max_rows=settings.beeswarm_max_rows,
+    plots = Artifact.EXPLAIN_PLOTS.value
+    figs = {f"{plots}/beeswarm.png": beeswarm(sample, X, max_rows=settings.beeswarm_max_rows,
                                                    seed=settings.seed),
-            "explain/plots/families.png": family_bars(e.global_)}
+            f"{plots}/families.png": family_bars(e.global_)}
     for f in e.global_.ranking[:settings.dependence_plots]:
-        figs[f"explain/plots/dependence_{f}.png"] = dependence(sample, X, f, seed=settings.seed)
+        figs[f"{plots}/dependence_{f}.png"] = dependence(sample, X, f, seed=settings.seed)
     for attr in e.global_.per_group:
-        figs[f"explain/plots/groups_{attr}.png"] = group_bars(e.global_, attr)
+        figs[f"{plots}/groups_{attr}.png"] = group_bars(e.global_, attr)
     files: dict = {Artifact.EXPLAIN_GLOBAL: e.to_dict(),
                    Artifact.EXPLAIN_STUDENTS: e.students_dict(),
                    Artifact.EXPLAIN_CONTRIBUTIONS: e.contributions.frame(), **figs}
@@ -80,14 +81,14 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                "top_features": [list(x[:3]) for x in e.global_.per_feature[:8]],
                "top_families": [list(x) for x in e.global_.per_family[:5]],
                "stability": (e.global_.stability.to_dict() if e.global_.stability else None),
-               "additivity_max_error": e.contributions.max_additivity_error}
+               "additivity_max_error": e.contributions.max_additivity_error,
+               "examples": _flagged_examples(preds)}
     if student:
         st = e.student(student)
         html = render_sheet(st, lang=lang, task=bundle.task,
                             contact=getattr(sheet_cfg, f"contact_{lang}"),
                             model_ref=f"{bundle.task} · run {run_id}")
-        name = f"explain/sheets/{student}.{lang}.html"
-        files[name] = html
+        files[Artifact.explain_sheet(student, lang)] = html
         local = Path(out) / run_id / f"{student}.{lang}.html"
         local.parent.mkdir(parents=True, exist_ok=True)
         tmp = local.with_suffix(".tmp")
@@ -104,3 +105,10 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
         for f in figs.values():
             plt.close(f)
     return summary
+
+
+def _flagged_examples(preds, n: int = 3) -> list[str]:
+    """Ids of the ``n`` highest-scored flagged test students: where ``--student`` ids come
+    from (the run's ``evaluation/test_predictions.parquet`` holds them all)."""
+    flagged = preds.loc[preds["flagged"].astype(bool)] if "flagged" in preds else preds
+    return flagged.sort_values("score", ascending=False)["student_id"].astype(str).head(n).tolist()

@@ -26,6 +26,8 @@ from cin_ml.tasks import registered_model_name
 from cin_ml.tracking import RunReader
 
 ALIASES = ("champion", "challenger")
+LATEST = "latest"
+"""What ``--version`` accepts besides a number: the model's highest version."""
 
 
 @dataclass(frozen=True)
@@ -100,16 +102,23 @@ def model_name(task: str) -> str:
 
 
 def get_version(client, model: str, version: str | int):
-    """The model version, or GovernanceError naming the unknown model or version."""
-    v = str(version).strip()
-    if not v.isdigit():
-        raise GovernanceError(f"model {model}: version must be a number; got {version!r}")
+    """The model version (a number, or ``latest``: the highest number), or GovernanceError
+    naming the unknown model or version."""
+    v = str(version).strip().lower()
+    if not v.isdigit() and v != LATEST:
+        raise GovernanceError(f"model {model}: version must be a number or '{LATEST}'; "
+                              f"got {version!r}")
     try:
         rm = client.get_registered_model(model)
     except Exception:
         raise GovernanceError(f"unknown model '{model}'") from None
     if rm.tags.get(VersionTag.MANAGED) != "true":
         raise GovernanceError(f"model '{model}' is not managed by cin-ml (no cin.managed tag)")
+    if v == LATEST:
+        numbers = [int(mv.version) for mv in client.search_model_versions(f"name = '{model}'")]
+        if not numbers:
+            raise GovernanceError(f"model {model} has no version yet: register a run first")
+        v = str(max(numbers))
     try:
         return client.get_model_version(model, v)
     except Exception:

@@ -25,8 +25,8 @@ from cin_ml.tracking._store import (
     git_commit,
     resolve_store,
     training_run,
-    ui_command,
 )
+from cin_ml.tracking._ui import running_ui, serve_ui, ui_command
 from cin_ml.tracking._virtual_css import log_virtual_css_report  # virtual-css (issue 3)
 
 __all__ = [
@@ -46,5 +46,7 @@ __all__ = [
     "resolve_served_model",
     "resolve_store",
     "training_run",
+    "running_ui",
+    "serve_ui",
     "ui_command",
 ]

@@ -113,15 +113,3 @@ def training_run(task: str, tags: Mapping[str, str], store: Store | str | None =
         client.set_terminated(run_id, "FAILED")
         raise
     client.set_terminated(run_id, "FINISHED")
-
-
-def ui_command(port: int = 5000, tracking_uri: str | None = None) -> list[str]:
-    """The ``mlflow ui`` command line for the store (loopback, one worker: starts in ~7 s)."""
-    import sys
-
-    store = resolve_store(tracking_uri)
-    argv = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", store.tracking_uri,
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    if store.artifact_root:
-        argv += ["--default-artifact-root", store.artifact_root]
-    return argv

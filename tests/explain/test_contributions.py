@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from cin_ml.errors import DataError
-from cin_ml.explain import compute_contributions, contributions_from_frame, resolve_threads
+from cin_ml.explain import compute_contributions, contributions_from_frame
+from cin_ml.models import resolve_threads
 
 
 @pytest.mark.filterwarnings("ignore:LightGBM binary classifier:UserWarning")

@@ -1,0 +1,117 @@
+"""The README's step-by-step chain, verbatim, as a new user runs it.
+
+The commands are parsed from the README (only the simulated CSS is smaller), each runs as its
+own ``cin-ml`` process in an empty folder with a clean environment (no MLFLOW_TRACKING_URI,
+no cin-ml variable), and the README's stock-MLflow snippet then loads the champion. A crash of
+the documented path once hid behind a fixture that set MLFLOW_TRACKING_URI for every test:
+nothing here is set up behind the user's back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+BIN = Path(sys.executable).parent
+STUDENTS = "5000"
+DOCUMENTED = {"data", "reports", "mlruns"}
+
+
+def _block(after: str, lang: str) -> str:
+    """The first fenced ``lang`` block of the README after the line containing ``after``."""
+    tail = README.split(after, 1)[1]
+    return re.search(rf"```{lang}\n(.*?)```", tail, re.S).group(1)
+
+
+def readme_chain() -> list[list[str]]:
+    """The step-by-step commands: continuation lines joined, comments dropped, split like a
+    shell would."""
+    text = _block("Step by step, the same chain from the CLI", "bash").replace("\\\n", " ")
+    return [shlex.split(line, comments=True) for line in text.splitlines() if line.strip()]
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    """What a fresh login shell with the project's venv on PATH has."""
+    return {"PATH": f"{BIN}{os.pathsep}/usr/bin{os.pathsep}/bin", "HOME": str(home),
+            "LANG": "C.UTF-8", "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
+
+
+def test_the_chain_is_what_the_readme_says():
+    chain = readme_chain()
+    assert [c[:2] for c in chain] == [
+        ["cin-ml", "simulate"], ["cin-ml", "virtualize"], ["cin-ml", "train"],
+        ["cin-ml", "audit"], ["cin-ml", "explain"], ["cin-ml", "card"],
+        ["cin-ml", "register"], ["cin-ml", "review"], ["cin-ml", "promote"],
+        ["cin-ml", "predict"]]
+    assert all(c[c.index("--version") + 1] != "1" for c in chain if "--version" in c), \
+        "the README must not make users guess version numbers"
+
+
+@pytest.mark.slow
+def test_readme_chain_verbatim_in_a_clean_environment(tmp_path):
+    work, home = tmp_path / "work", tmp_path / "home"
+    work.mkdir()
+    home.mkdir()
+    env = clean_env(home)
+    outputs: dict[str, str] = {}
+    run_id = None
+    for argv in readme_chain():
+        argv = [STUDENTS if i and argv[i - 1] == "--students" else a
+                for i, a in enumerate(argv)]
+        if run_id is not None:
+            argv = [run_id if a == "RUN_ID" else a for a in argv]
+        assert "RUN_ID" not in argv, f"no run id known before: {argv}"
+        done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True,
+                              timeout=900)
+        out = done.stdout + done.stderr
+        assert done.returncode == 0, f"{shlex.join(argv)} failed:\n{out[-3000:]}"
+        assert "Traceback" not in out, f"{shlex.join(argv)} printed a traceback:\n{out}"
+        outputs[argv[1]] = out
+        if argv[1] == "train":
+            run_id = re.search(r"\b[0-9a-f]{32}\b", out).group(0)
+
+    assert re.search(r"cin-ecriture-4e v1\b", outputs["register"]), outputs["register"]
+    assert "approved" in outputs["review"].lower(), outputs["review"]
+    assert "champion" in outputs["promote"] and "v1" in outputs["promote"], outputs["promote"]
+    assert "--student" in outputs["explain"], "explain must say where student ids come from"
+
+    # the school's list holds only that school's students
+    report = work / "reports" / "predict" / "school-001003"
+    listed = set(pd.read_csv(report / "students.csv", dtype=str)["student_id"])
+    enr = pd.read_parquet(work / "data" / "source" / "enrolments.parquet")
+    last = enr[(enr["school_year"] == enr["school_year"].max()) & (enr["grade"] == 3)]
+    here = set(last.loc[last["school_id"].astype(str) == "001003", "student_id"].astype(str))
+    assert listed and listed == here, "the list is not exactly that school's grade-3 students"
+
+    # the README's stock-MLflow snippet loads the champion and scores like cin-ml did
+    snippet = _block("A stock MLflow client loads the promoted model", "python")
+    check = snippet + f"""
+import pandas as pd
+from mlflow import MlflowClient
+run_id = {run_id!r}
+client = MlflowClient()
+X = pd.read_parquet(client.download_artifacts(run_id, "evaluation/test_features.parquet"))
+pred = pd.read_parquet(client.download_artifacts(run_id,
+                                                "evaluation/test_predictions.parquet"))
+from cin_ml.tracking import load_run_bundle
+X = X.merge(pred[["student_id", "score"]], on="student_id")
+p = model.predict(load_run_bundle(run_id).encode(X))
+assert abs(pd.Series(p).to_numpy() - X["score"].to_numpy()).max() < 1e-9
+print("pyfunc ok", len(p))
+"""
+    done = subprocess.run([str(BIN / "python"), "-c", check], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "pyfunc ok" in done.stdout
+
+    # nothing outside the documented folders (no ./mlflow.db, no stray mlruns elsewhere)
+    assert {p.name for p in work.iterdir()} <= DOCUMENTED, sorted(p.name for p in work.iterdir())
+    assert not list(home.rglob("mlflow.db")) and not list(home.rglob("mlruns"))
