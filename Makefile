@@ -1,10 +1,16 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each bootstraps .venv.
 PYTHON ?= python3
+CHROMIUM := /usr/bin/chromium
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: demo test lint bench clean install
+
+# Browser tests drive Debian's Chromium through Playwright (no browser download).
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	  || { echo "make test needs Debian's chromium package (apt-get install chromium)"; exit 1; }
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # Notebooks run top to bottom on a small simulated CSS, in a throw-away workspace.
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/python -m pytest -q tests
 	nbwork=$$(mktemp -d) && CIN_ML_NB_STUDENTS=4000 CIN_ML_NB_WORKDIR=$$nbwork \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks; rc=$$?; \

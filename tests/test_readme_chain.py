@@ -55,9 +55,11 @@ def test_the_chain_is_what_the_readme_says():
         "the README must not make users guess version numbers"
 
 
-@pytest.mark.slow
-def test_readme_chain_verbatim_in_a_clean_environment(tmp_path):
-    work, home = tmp_path / "work", tmp_path / "home"
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    """The README chain, run once for this module: ``(work, env, outputs, run_id)``."""
+    root = tmp_path_factory.mktemp("readme")
+    work, home = root / "work", root / "home"
     work.mkdir()
     home.mkdir()
     env = clean_env(home)
@@ -69,15 +71,25 @@ def test_readme_chain_verbatim_in_a_clean_environment(tmp_path):
         if run_id is not None:
             argv = [run_id if a == "RUN_ID" else a for a in argv]
         assert "RUN_ID" not in argv, f"no run id known before: {argv}"
-        done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True,
-                              timeout=900)
-        out = done.stdout + done.stderr
-        assert done.returncode == 0, f"{shlex.join(argv)} failed:\n{out[-3000:]}"
-        assert "Traceback" not in out, f"{shlex.join(argv)} printed a traceback:\n{out}"
+        out = _run(argv, work, env)
         outputs[argv[1]] = out
         if argv[1] == "train":
             run_id = re.search(r"\b[0-9a-f]{32}\b", out).group(0)
+    return work, env, outputs, run_id
 
+
+def _run(argv: list[str], cwd: Path, env: dict) -> str:
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, f"{shlex.join(argv)} failed:\n{out[-3000:]}"
+    assert "Traceback" not in out, f"{shlex.join(argv)} printed a traceback:\n{out}"
+    return out
+
+
+@pytest.mark.slow
+def test_readme_chain_verbatim_in_a_clean_environment(chain):
+    work, env, outputs, run_id = chain
+    home = Path(env["HOME"])
     assert re.search(r"cin-ecriture-4e v1\b", outputs["register"]), outputs["register"]
     assert "approved" in outputs["review"].lower(), outputs["review"]
     assert "champion" in outputs["promote"] and "v1" in outputs["promote"], outputs["promote"]
@@ -115,3 +127,62 @@ print("pyfunc ok", len(p))
     # nothing outside the documented folders (no ./mlflow.db, no stray mlruns elsewhere)
     assert {p.name for p in work.iterdir()} <= DOCUMENTED, sorted(p.name for p in work.iterdir())
     assert not list(home.rglob("mlflow.db")) and not list(home.rglob("mlruns"))
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "reports" / "screenshots"
+
+
+def look_at(browser, page_file: Path, lang: str, name: str) -> dict:
+    """Open a page as its reader would, at 1280 px and at phone width, and check what any
+    reader would notice: the page's language, every chart drawn, no console error, nothing
+    wider than the screen, no template left unrendered. Screenshots go to
+    ``reports/screenshots/`` (git-ignored) for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    found: dict = {}
+    for width, suffix in ((1280, ""), (390, ".phone")):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.documentElement.lang") == lang, page_file
+        broken = page.evaluate("[...document.images].filter(i => !i.complete || "
+                               "i.naturalWidth === 0).length")
+        assert broken == 0, f"{page_file}: {broken} image(s) not drawn"
+        assert not errors, f"{page_file}: console errors {errors}"
+        text = page.inner_text("body")
+        assert text.strip(), f"{page_file} is empty"
+        for leftover in ("{{", "{%", "Traceback", "undefined"):
+            assert leftover not in text, f"{page_file} shows {leftover!r}"
+        if width == 1280:
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width + 1, f"{page_file} is {wide} px wide at {width} px"
+            found["height_px"] = page.evaluate("document.documentElement.scrollHeight")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"))
+        page.close()
+    return found
+
+
+@pytest.mark.slow
+def test_pages_open_in_a_real_browser(chain, browser):
+    work, env, outputs, run_id = chain
+    ids = re.search(r"highest-risk flagged: ([^.]+)\.", outputs["explain"]).group(1)
+    student = ids.split(",")[0].strip()
+    for lang in ("fr", "en"):
+        _run(["cin-ml", "explain", "--run", run_id, "--student", student, "--lang", lang],
+             work, env)
+    for role, scope in (("css", "CSS001"), ("ministry", "network")):
+        _run(["cin-ml", "predict", "--model", "cin-ecriture-4e@champion", "--data",
+              "data/source", "--role", role, "--scope", scope], work, env)
+    reports = work / "reports"
+    pages = {f"card.{lang}": (reports / "cards" / run_id / f"card.{lang}.html", lang)
+             for lang in ("fr", "en")}
+    pages |= {f"sheet.{lang}": (reports / "explain" / run_id / f"{student}.{lang}.html", lang)
+              for lang in ("fr", "en")}
+    for folder in ("school-001003", "css-CSS001", "ministry-network"):
+        pages[folder] = (reports / "predict" / folder / "report.html", "fr")
+    pages["virtual_css"] = (next((reports / "virtual_css").rglob("report.html")), "en")
+    for name, (path, lang) in pages.items():
+        assert path.is_file(), f"{name}: {path} was not written"
+        look_at(browser, path, lang, name)
