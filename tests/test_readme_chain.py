@@ -182,7 +182,9 @@ def test_pages_open_in_a_real_browser(chain, browser):
               for lang in ("fr", "en")}
     for folder in ("school-001003", "css-CSS001", "ministry-network"):
         pages[folder] = (reports / "predict" / folder / "report.html", "fr")
-    pages["virtual_css"] = (next((reports / "virtual_css").rglob("report.html")), "en")
+    vreport = next((reports / "virtual_css").rglob("report.html"))
+    pages["virtual_css.fr"] = (vreport, "fr")
+    pages["virtual_css.en"] = (vreport.with_name("report.en.html"), "en")
     for name, (path, lang) in pages.items():
         assert path.is_file(), f"{name}: {path} was not written"
         look_at(browser, path, lang, name)

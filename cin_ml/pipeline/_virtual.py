@@ -118,8 +118,7 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
         EvaluationConfig,
         SynthesisConfig,
         evaluate_virtual_css,
-        render_report_html,
-        report_figures,
+        report_pages,
         split_students,
         synthesize,
     )
@@ -153,15 +152,15 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
                                   synthesized=(virt.source_students, virt.virtual_students),
                                   progress=progress, source_table=virt.source_table)
     full = {**report.to_dict(), "synthesis": virt.to_dict(), "deidentification": deid_report}
-    figs = report_figures(report, virt.source_students, virt.virtual_students)
-    page = render_report_html(report, figs, title=f"Virtual CSS report: {out.name}")
+    pages = report_pages(report, virt.source_students, virt.virtual_students, name=out.name)
     with tempfile.TemporaryDirectory(prefix=".cin-model-") as tmp:
         virt.save_model(tmp)
         with atomic_dir(model_out) as mtmp, atomic_dir(report_out) as rtmp:
             for f in Path(tmp).iterdir():
                 (mtmp / f.name).write_bytes(f.read_bytes())
             write_json_atomic(rtmp / "report.json", full)
-            (rtmp / "report.html").write_text(page, encoding="utf-8")
+            for fname, page in pages.items():
+                (rtmp / fname).write_text(page, encoding="utf-8")
     # the marker records where the report is (absolute) and, once logged, its MLflow run, so
     # a card finds the report wherever the virtual CSS and the report were written
     marker = {"synthesis": virt.to_dict(), "digests": report.digests, "passed": report.passed,
@@ -175,7 +174,7 @@ def run_virtualize(source: Path | str = "data/source", out: Path | str = "data/v
         from cin_ml.tracking import log_virtual_css_report
 
         run_id = log_virtual_css_report(
-            full, {"report.json": full, "report.html": page}, report.digests,
+            full, {"report.json": full, **pages}, report.digests,
             tags={Tag.DATA_FORM: "virtual", Tag.DATA_DIR: str(out.resolve()),
                   Tag.SOURCE_DIR: str(source.resolve()), Tag.SEED: str(seed)},
             store=tracking_uri)

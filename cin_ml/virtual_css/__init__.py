@@ -26,7 +26,8 @@ _STAGES: dict[str, tuple[str, ...]] = {
         "student_table", "synthesize"),
     "evaluation": (
         "EvaluationConfig", "VirtualCSSReport", "dataset_digest", "evaluate_virtual_css",
-        "render_report_html", "report_figures", "split_students"),
+        "REPORT_FILES", "render_report_html", "report_figures", "report_pages",
+        "split_students"),
 }
 
 # name -> stage sub-package that exports it

@@ -20,6 +20,8 @@ _EXPORTS: dict[str, str] = {
     "utility_check": "_utility",
     "render_report_html": "_html",
     "report_figures": "_html",
+    "report_pages": "_html",
+    "REPORT_FILES": "_html",
 }
 
 __all__ = sorted(_EXPORTS)
