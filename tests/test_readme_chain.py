@@ -102,6 +102,8 @@ def test_readme_chain_verbatim_in_a_clean_environment(chain):
     last = enr[(enr["school_year"] == enr["school_year"].max()) & (enr["grade"] == 3)]
     here = set(last.loc[last["school_id"].astype(str) == "001003", "student_id"].astype(str))
     assert listed and listed == here, "the list is not exactly that school's grade-3 students"
+    said = re.search(r"school 001003: ([\d,]+) students scored", outputs["predict"])
+    assert said and int(said.group(1).replace(",", "")) == len(listed), outputs["predict"]
 
     # the README's stock-MLflow snippet loads the champion and scores like cin-ml did
     snippet = _block("A stock MLflow client loads the promoted model", "python")

@@ -37,10 +37,10 @@ def predict(
 
         s = run_predict(model, data, role, scope, out=out, agreements=agreements, lang=lang,
                         config=config, tracking_uri=tracking_uri, progress=_progress)
-        c = s["cohort"]
+        c, n = s["cohort"], s["scope_counts"]
         console.print(f"{s['model']['name']} v{s['model']['version']} · {s['role']} {s['scope']}"
-                      f": {c['n_students']:,} students scored, {c['n_flagged']:,} at or above "
-                      f"the threshold ({c['threshold']:.3f})")
+                      f": {n['n_students']:,} students scored, {n['n_flagged']:,} at or above "
+                      f"the threshold ({c['threshold']:.3f})", markup=False)
         if s.get("suppression"):
             sup = s["suppression"]
             console.print(f"cells below {sup['min_cell_size']} hidden: {sup['n_primary']:,} "

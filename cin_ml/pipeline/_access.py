@@ -166,6 +166,11 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     else:
         report = ministry_report(cohort, tables, consenting, excluded, settings.bands,
                                  scope=scope, min_cell_size=rs.min_cell_size)
+    f = cohort.frame
+    in_scope = (f["school_id"] == scope if role == "school"
+                else f["css_id"] == scope if role == "css" else f["css_id"].notna())
+    meta["scope_counts"] = {"n_students": int(in_scope.sum()),
+                            "n_flagged": int(f.loc[in_scope, "flagged"].sum())}
     html = render_report(report, lang=lang, model_ref=ref)
     if role != "school":
         ids = identifier_values(tables)
