@@ -181,3 +181,61 @@ def test_run_spec_with_real_world_names(renamed_spec, tmp_path, mlflow_store, mo
         html = load_artifact(run_id, f"card/card.{lang}.html")
         assert "G1/G2" in html and "family relations, 1:5" in html and "f_000" not in html
     assert json.dumps(card).count("sexe (F/M)") >= 3
+
+
+def test_spec_card_reads_well(renamed_spec, tmp_path, mlflow_store, monkeypatch):
+    """Title and target sentence from the spec, "out-of-fold" said, accuracy beside the naive
+    and majority baselines (recomputed here by hand), the spec's reference groups,
+    calibration stated once; each page in its own language."""
+    from cin_ml.pipeline import run_spec
+    from cin_ml.tracking import load_artifact
+
+    monkeypatch.chdir(tmp_path)
+    run_id = run_spec(renamed_spec, explain=False)["run_id"]
+    card = load_artifact(run_id, "card/card.json")
+    md = {lang: load_artifact(run_id, f"card/card.{lang}.md") for lang in ("fr", "en")}
+    html = {lang: load_artifact(run_id, f"card/card.{lang}.html") for lang in ("fr", "en")}
+    assert md["en"].startswith("# Model card — Failing Portuguese (UCI, real-world column")
+    assert md["fr"].startswith("# Fiche de modèle — Échec en portugais (UCI, noms de colonnes")
+    assert ("**What the model predicts.** Failing Portuguese at the end of the year (final "
+            "grade below 10 out of 20).") in md["en"]
+    assert "**Ce que le modèle prédit.** L'échec en portugais en fin d'année" in md["fr"]
+    assert "uci-por-renamed." not in md["en"] and "who uci-por" not in md["en"]
+
+    # evaluation: out-of-fold, 5-fold cross-validation grouped by person
+    assert card["subject"]["out_of_fold"] is True
+    assert "6. Performance metrics (out-of-fold)" in md["en"]
+    assert "Evaluated out-of-fold: each row is scored once" in md["en"]
+    assert ("in one run of 5-fold cross-validation grouped by “personne” (a person's rows "
+            "stay in one fold)") in md["en"]
+    assert "hors pli" in md["fr"] and "out-of-fold" not in md["fr"] + html["fr"]
+    assert "hors pli" not in md["en"] + html["en"]
+
+    # accuracy beside the baselines, against a hand count on the file
+    t = renamed_table()
+    y, naive = t["final grade"] < 10, t["G1/G2"] < 10
+    acc = {a["key"]: a for a in card["subject"]["accuracy"]}
+    assert set(acc) == {"model", "naive", "majority"} and acc["model"]["n_runs"] == 1
+    assert acc["naive"]["value"]["estimate"] == pytest.approx((naive == y).mean(), abs=1e-6)
+    assert acc["naive"]["rule"] == "G1/G2 < 10"
+    assert acc["majority"]["value"]["estimate"] == pytest.approx(1 - y.mean(), abs=1e-6)
+    en_acc = f"{100 * acc['model']['value']['estimate']:.1f}%"
+    assert f"Accuracy at threshold 0.50 (share of correct decisions): {en_acc}" in md["en"]
+    assert f"the naive rule (G1/G2 < 10): {100 * (naive == y).mean():.1f}%" in md["en"]
+    assert f"the majority class: {100 * (1 - y.mean()):.1f}%" in md["en"]
+    assert "la règle naïve (G1/G2 < 10)" in md["fr"]
+
+    # the reference groups the spec chose, not "the largest group"
+    assert card["subject"]["reference_groups"] == {"sexe (F/M)": "M", "school": "GP"}
+    assert "sexe (F/M) (ref. M): **" in md["en"] and "school (ref. GP): **" in md["en"]
+    assert "sexe (F/M) (réf. M)" in md["fr"]
+    assert "compared with the largest group" not in md["en"]
+
+    # calibration stated once, consistently
+    for lang in ("fr", "en"):
+        assert "calibrated probability" not in md[lang] + html[lang]
+    assert "| Calibration | none: LightGBM's log-loss probabilities, not recalibrated" in md["en"]
+    assert "| Type de modèle | Arbres de décision à gradient amplifié (LightGBM)" in md["fr"]
+    assert "probability" not in md["fr"] + html["fr"]
+    assert card["model_details"]["model_type"] == ("LightGBM gradient-boosted trees, "
+                                                   "probability of the event")
