@@ -88,6 +88,9 @@ def subject_section(spec: Mapping | None, dataset: Mapping | None,
     group = (spec.get("columns") or {}).get("group")
     n_groups = dataset.get("n_groups")
     fr_who, en_who = f"les {n} lignes étiquetées de {file}", f"the {n} labelled rows of {file}"
+    pop = _text(ds_sec.get("population"), Text())
+    if pop.fr:
+        fr_who, en_who = f"{pop.fr} : {fr_who}", f"{pop.en}: {en_who}"
     if group and n_groups:
         fr_who += f", soit {n_groups} personnes (colonne « {group} »)"
         en_who += f", {n_groups} people (column “{group}”)"

@@ -2,8 +2,9 @@
 
 ::
 
-    [dataset]     name, title (text, or {fr, en}), file (relative to the spec), sha256,
-                  data_form, origin, licence
+    [dataset]     name, title (text, or {fr, en}), population {fr, en} (who the rows are,
+                  for the card), file (relative to the spec), sha256, data_form, origin,
+                  licence
     [format]      separator, encoding, bom, quotechar, decimal, na_values
     [target]      event rule (1 = the adverse outcome the model flags), name,
                   description {fr, en} (what the model predicts, for the card)
@@ -65,6 +66,7 @@ class LocalText(Settings):
 class DatasetSection(Settings):
     name: str
     title: str | LocalText = ""
+    population: LocalText = LocalText()
     file: str
     sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     data_form: Literal["deidentified", "virtual"] = "deidentified"
