@@ -237,5 +237,6 @@ def test_spec_card_reads_well(renamed_spec, tmp_path, mlflow_store, monkeypatch)
     assert "| Calibration | none: LightGBM's log-loss probabilities, not recalibrated" in md["en"]
     assert "| Type de modèle | Arbres de décision à gradient amplifié (LightGBM)" in md["fr"]
     assert "probability" not in md["fr"] + html["fr"]
+    assert "calibration)" not in md["en"]        # no "validation data (... calibration)" row
     assert card["model_details"]["model_type"] == ("LightGBM gradient-boosted trees, "
                                                    "probability of the event")
