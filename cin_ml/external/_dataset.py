@@ -14,6 +14,11 @@ from cin_ml.external._spec import DatasetSpec
 
 __all__ = ["Dataset", "build_dataset", "load_dataset"]
 
+# names cin-ml gives its own columns beside a spec's: the evaluation rows (sensitive columns
+# join them), the test features and the contributions cache (features sit beside these)
+_ROW_COLUMNS = ("student_id", "fold", "y_true", "score", "flagged", "naive", "majority")
+_FEATURE_NEIGHBOURS = ("student_id", "base_value", "raw_score")
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -141,6 +146,7 @@ def build_dataset(spec: DatasetSpec, table: pd.DataFrame, sha256: str = "") -> D
     if X.shape[1] == 0:
         raise DataError(f"{where}: no feature left after the spec's exclusions")
     X.index = ids
+    _check_own_names(spec, list(X.columns), where)
 
     groups = pd.DataFrame({c: df[c].astype("string").fillna("(missing)").to_numpy()
                            for c in sens}, index=ids)
@@ -162,6 +168,24 @@ def build_dataset(spec: DatasetSpec, table: pd.DataFrame, sha256: str = "") -> D
     group = None if gcol is None else df[gcol].astype(str).to_numpy()
     return Dataset(spec, X, y, groups, naive, policy, int(len(table)),
                    int((~known).sum()), sha256, group=group)
+
+
+def _check_own_names(spec: DatasetSpec, features: list[str], where: str) -> None:
+    """Any name is a column name, except the few cin-ml writes beside the spec's columns."""
+    for c in spec.sensitive.columns:
+        if c in _ROW_COLUMNS:
+            raise DataError(f"{where}: sensitive column {c!r} ([sensitive] columns in "
+                            f"{spec.where}) has a name the evaluation rows use "
+                            f"({', '.join(_ROW_COLUMNS)}); rename it in the file")
+        if "×" in c:
+            raise DataError(f"{where}: sensitive column {c!r} ([sensitive] columns in "
+                            f"{spec.where}) contains '×', which joins the names of audited "
+                            f"pairs; rename it in the file")
+    clash = [c for c in features if c in _FEATURE_NEIGHBOURS]
+    if clash:
+        raise DataError(f"{where}: feature column(s) {clash} have a name cin-ml uses beside "
+                        f"the features ({', '.join(_FEATURE_NEIGHBOURS)}); rename them in the "
+                        f"file or list them in [columns] exclude of {spec.where}")
 
 
 def load_dataset(spec: DatasetSpec) -> Dataset:

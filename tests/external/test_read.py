@@ -123,3 +123,16 @@ def test_justified_sensitive_feature_and_single_class(write_spec):
                                 'columns = ["sex"]\nreference_groups = { sex = "X" }')
     with pytest.raises(DataError, match=r"reference group sex = 'X'"):
         load_dataset(load_spec(write_spec(bad_ref, MINI_DATA)))
+
+
+@pytest.mark.parametrize(("header", "section", "match"), [
+    ("sex;age;G1;score;G3", '["score"]', r"sensitive column 'score' .* evaluation rows use"),
+    ("sex;age;G1;a × b;G3", '["a × b"]', r"sensitive column 'a × b' .* contains '×'"),
+    ("sex;age;G1;raw_score;G3", '["sex"]', r"feature column\(s\) \['raw_score'\] have a name"),
+])
+def test_the_few_names_cin_ml_uses_itself_are_refused_in_one_line(write_spec, header, section,
+                                                                    match):
+    data = header + "\nF;15;12;1;13\nM;16;8;2;7\nF;17;9;3;11\nM;15;14;4;15\n"
+    spec = MINI_SPEC.replace('columns = ["sex"]', f"columns = {section}")
+    with pytest.raises(DataError, match=match):
+        load_dataset(load_spec(write_spec(spec, data)))
