@@ -124,7 +124,7 @@ def _how_well_spec(card: ModelCard, lang: str) -> list[str]:
     rec, auc = m.get("recall"), m.get("model_auc")
     if rec is not None and rec.estimate is not None:
         out.append(s["spec_recall"].format(flag=pct(m.flag_rate, lang), per100=round(
-            100 * rec.estimate), event=sub.event.get(lang),
+            100 * rec.estimate), event=sub.event.get(lang), lvl=round(100 * (m.ci_level or 0.95)),
             ci=interval(rec, lang, as_pct=True)))
     if auc is not None and auc.estimate is not None:
         out.append(f"AUC {num(auc.estimate, 3, lang)} ({interval(auc, lang)}).")
