@@ -8,6 +8,8 @@ No mlflow import here: this module sits in the bottom layer.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from enum import StrEnum
 
 __all__ = ["Artifact", "DataForm", "PUBLISHABLE_FORMS", "RunKind", "Tag", "VersionTag"]
@@ -50,6 +52,7 @@ class Tag(StrEnum):
     TRUTH = "cin.truth"
     SPEC = "cin.spec"
     DATASET = "cin.dataset"
+    DATASET_SHA256 = "cin.dataset_sha256"
     ORIGIN = "cin.origin"
     LICENCE = "cin.licence"
     SOURCE_DIR = "cin.source_dir"
@@ -105,6 +108,21 @@ class Artifact(StrEnum):
     CARD = "card"
     CARD_JSON = "card/card.json"
     CARD_SHA = "card/card.sha256"
+    EXTERNAL_SPEC = "external/spec.json"
+    """A dataset spec's run: the validated spec (``cin-ml run --spec``)."""
+    EXTERNAL_SPEC_TOML = "external/spec.toml"
+    EXTERNAL_DATASET = "external/dataset.json"
+    EXTERNAL_CV = "external/cross_validation.json"
+
+    @staticmethod
+    def plot(folder: Artifact, stem: str) -> str:
+        """``<folder>/<stem>.png`` for a plot named after a column: a stem that is not
+        plain (``study time``, ``G1/G2``) becomes a safe file name plus a short digest of the
+        original, so two columns never share a file."""
+        safe = re.sub(r"[^A-Za-z0-9_.=-]+", "_", stem).strip("._") or "plot"
+        if safe != stem:
+            safe += "-" + hashlib.sha256(stem.encode("utf-8")).hexdigest()[:8]
+        return f"{folder.value}/{safe}.png"
 
     @staticmethod
     def card_file(name: str) -> str:

@@ -29,6 +29,7 @@ from cin_ml.cards._schema import (
     Text,
 )
 from cin_ml.cards._sections import CardSections
+from cin_ml.cards._subject import subject_section
 from cin_ml.errors import DataError, GovernanceError
 from cin_ml.run_contract import Tag
 
@@ -36,6 +37,8 @@ __all__ = ["CardEvidence", "IncompleteCardError", "build_card"]
 
 # headline metrics, in card order (keys of evaluation["bootstrap"]["intervals"])
 _MAX_LISTED = 6
+# the model type says nothing of calibration when there is none (the Calibration row does)
+_UNCALIBRATED = "LightGBM gradient-boosted trees, probability of the event"
 METRIC_KEYS = ("model_auc", "indicator_auc", "logistic_auc", "oracle_auc",
                "model_average_precision", "model_brier", "recall", "precision", "fnr", "fpr")
 
@@ -58,6 +61,9 @@ class CardEvidence:
     ``explain/global.json``, ``virtual_css`` the virtual CSS evaluation report: each
     ``None`` when that step has not been run (``virtual_css_problem`` then says why no
     report could be used). ``dataset_digests`` maps a dataset name to its SHA-256.
+    ``spec`` and ``dataset`` are a dataset spec's ``external/spec.json`` and
+    ``external/dataset.json`` (``None`` for a CSS task): the card then takes its title,
+    target sentence, baselines and reference groups from the spec.
     """
 
     run: Mapping
@@ -70,6 +76,8 @@ class CardEvidence:
     virtual_css: Mapping | None = None
     virtual_css_problem: str | None = None
     dataset_digests: Mapping[str, str] = field(default_factory=dict)
+    spec: Mapping | None = None
+    dataset: Mapping | None = None
 
 
 def _metrics(ev: Mapping) -> Metrics:
@@ -219,13 +227,14 @@ def build_card(evidence: CardEvidence, sections: CardSections, *,
                         f"lacks the threshold or bootstrap intervals")
     split = ev.get("split", {})
     tags = run.get("tags", {})
+    calibration = (meta.get("calibrator") or {}).get("method", "unknown")
     metrics = _metrics(ev)
     details = ModelDetails(
         task=task, run_id=str(run["run_id"]), experiment_id=str(run.get("experiment_id", "")),
         model_uri=str(run.get("model_uri", "")), run_status=str(run.get("status", "")),
         trained_at=run.get("start_time"), git_commit=tags.get(Tag.GIT_COMMIT, "unknown"),
-        n_features=len(meta.get("features", ())),
-        calibration=(meta.get("calibrator") or {}).get("method", "unknown"),
+        n_features=len(meta.get("features", ())), calibration=calibration,
+        **({"model_type": _UNCALIBRATED} if calibration == "none" else {}),
         threshold=float(thr["value"]), threshold_mode=str(thr.get("mode", "")),
         capacity=thr.get("capacity"), target_recall=thr.get("target_recall"),
         prepared_by=sections.prepared_by)
@@ -259,6 +268,7 @@ def build_card(evidence: CardEvidence, sections: CardSections, *,
             ethical=sections.ethical_considerations.text(), caveats=sections.caveats.text(),
             risks=_risks({"fairness": fair, "explanations": expl, "policy": pol})),
         human_oversight=sections.human_oversight.text(),
+        subject=subject_section(evidence.spec, evidence.dataset, ev),
         recourse=Recourse(how=sections.recourse.how.text(),
                           contact=sections.recourse.contact.text()))
     draft = ModelCard(**parts)

@@ -32,9 +32,16 @@ def _check_lang(lang: str) -> None:
         raise ConfigError(f"[cards] language must be one of {', '.join(LANGS)}; got '{lang}'")
 
 
+def _dump(card: ModelCard, exclude: set[str]) -> dict:
+    # a CSS task's card has no ``subject``: leaving the key out keeps its JSON and its hash
+    # what they were before dataset specs had one
+    return card.model_dump(mode="json", exclude=exclude | ({"subject"} if card.subject is None
+                                                            else set()))
+
+
 def canonical_json(card: ModelCard) -> str:
     """The hashed form: the card without ``review``, sorted keys, compact, UTF-8."""
-    data = card.model_dump(mode="json", exclude={"review"})
+    data = _dump(card, {"review"})
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False)
 
@@ -46,7 +53,7 @@ def card_sha256(card: ModelCard) -> str:
 
 def card_json(card: ModelCard) -> str:
     """``card.json``: the whole card (with ``review``), indented, sorted keys."""
-    return json.dumps(card.model_dump(mode="json"), sort_keys=True, indent=2,
+    return json.dumps(_dump(card, set()), sort_keys=True, indent=2,
                       ensure_ascii=False, allow_nan=False) + "\n"
 
 

@@ -256,6 +256,38 @@ class Recourse(_Model):
     contact: Text
 
 
+class AccuracyRow(_Model):
+    """Accuracy (share of correct decisions) of the model or a baseline, averaged over the
+    protocol's runs, with its interval (``method``: ``t`` across runs, ``wilson`` over rows).
+    ``key``: ``model``, ``naive`` (the spec's naive rule, ``rule``) or ``majority`` (the
+    training folds' majority class)."""
+
+    key: Literal["model", "naive", "majority"]
+    value: Interval
+    n_runs: int = 1
+    method: str = ""
+    rule: str = ""
+
+
+class Subject(_Model):
+    """What a dataset spec's card says about its own task (a CSS task's card has none: its
+    wording comes from :mod:`cin_ml.tasks`). Texts come from the spec (``[dataset] title``,
+    ``[target] description``) or, when the spec gives none, from its rule and file."""
+
+    title: Text
+    predicts: Text
+    for_whom: Text
+    event: Text
+    """Who the recall counts, after "the model finds about N in 100 of ..."."""
+    evaluation: Text
+    """How the evaluation rows were scored (out-of-fold, hold-out)."""
+    out_of_fold: bool
+    accuracy: tuple[AccuracyRow, ...] = ()
+    threshold: float | None = None
+    reference_groups: dict[str, str] = Field(default_factory=dict)
+    """Reference group of each audited column, as the spec chose it (else the largest)."""
+
+
 class Review(_Model):
     """Filled by the registry (issue 8); not covered by the card's SHA-256."""
 
@@ -291,3 +323,6 @@ class ModelCard(_Model):
     recourse: Recourse
     gaps: tuple[Gap, ...] = ()
     review: Review = Review()
+    subject: Subject | None = None
+    """A dataset spec's own wording and baselines; ``None`` (and absent from the JSON) for
+    a CSS task."""

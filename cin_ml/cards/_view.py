@@ -9,11 +9,13 @@ from functools import cache
 from importlib import resources
 
 from cin_ml.cards._labels import attribute_label, family_label, task_text
-from cin_ml.cards._schema import Interval, ModelCard
+from cin_ml.cards._risks import risk_lines
+from cin_ml.cards._schema import Interval, ModelCard, Text
 
 __all__ = ["strings", "view"]
 
 N_SUMMARY_DRIVERS = 5
+N_SUMMARY_RISKS = 5
 _NBSP = "\u00a0"
 
 
@@ -98,27 +100,77 @@ def _how_well(card: ModelCard, lang: str) -> list[str]:
     return out
 
 
+def _how_well_spec(card: ModelCard, lang: str) -> list[str]:
+    """A spec's card: accuracy beside the naive and majority baselines, then recall and AUC,
+    all on the evaluation rows the subject describes (out-of-fold or hold-out)."""
+    sub, m = card.subject, card.metrics
+    s = strings(lang)
+    out = []
+    acc = {a.key: a for a in sub.accuracy}
+    if "model" in acc:
+        a = acc["model"]
+        runs = (s["acc_runs"].format(n=a.n_runs) if a.n_runs > 1 else "")
+        line = s["acc_model"].format(thr=num(sub.threshold, 2, lang), value=pct(
+            a.value.estimate, lang, 1), ci=interval(a.value, lang, as_pct=True), runs=runs)
+        base = []
+        if "naive" in acc:
+            base.append(s["acc_naive"].format(rule=acc["naive"].rule,
+                                           value=pct(acc["naive"].value.estimate, lang, 1)))
+        if "majority" in acc:
+            base.append(s["acc_majority"].format(value=pct(acc["majority"].value.estimate,
+                                                        lang, 1)))
+        out.append(line + (" " + s["acc_baselines"].format(items="; ".join(base)) if base else
+                           "") + ".")
+    rec, auc = m.get("recall"), m.get("model_auc")
+    if rec is not None and rec.estimate is not None:
+        out.append(s["spec_recall"].format(flag=pct(m.flag_rate, lang), per100=round(
+            100 * rec.estimate), event=sub.event.get(lang), lvl=round(100 * (m.ci_level or 0.95)),
+            ci=interval(rec, lang, as_pct=True)))
+    if auc is not None and auc.estimate is not None:
+        out.append(f"AUC {num(auc.estimate, 3, lang)} ({interval(auc, lang)}).")
+    out.append(s["evaluated_on"].format(how=sub.evaluation.get(lang)) + ".")
+    return out
+
+
 def _glance(card: ModelCard) -> list[dict]:
     fair = card.fairness
     rows = []
+    chosen = card.subject is not None
     for b in fair.breakdowns:
         if "×" in b.name:
             continue
         rows.append({"name": b.name, "label": attribute_label(b.name),
-                     "verdict": b.verdicts.get(fair.primary_metric)})
+                     "verdict": b.verdicts.get(fair.primary_metric),
+                     "ref": b.reference if chosen else None})
     inter = [b.verdicts.get(fair.primary_metric) for b in fair.breakdowns if "×" in b.name]
     if inter:
         worst = next((v for v in ("fail", "inconclusive", "insufficient_data", "pass")
                       if v in inter), None)
         rows.append({"name": "intersections",
-                     "label": None, "verdict": worst, "n": len(inter)})
+                     "label": None, "verdict": worst, "n": len(inter), "ref": None})
     return rows
+
+
+def _task_words(card: ModelCard, key: str) -> Text:
+    sub = card.subject
+    if sub is not None:
+        return {"predicts": sub.predicts, "name": sub.title, "for_whom": sub.for_whom}[key]
+    return task_text(card.model_details.task, key)
+
+
+def _legend(card: ModelCard, s: dict) -> str:
+    metric = card.fairness.primary_metric.upper()
+    if card.subject is None:
+        return s["glance_legend"].format(metric=metric)
+    return s["glance_legend_spec"].format(metric=metric)
 
 
 def view(card: ModelCard, lang: str, figures: dict[str, str] | None = None) -> dict:
     """Template context for ``card`` in ``lang`` (``figures``: name -> base64 PNG)."""
     s = strings(lang)
     d = card.model_details
+    risks = risk_lines(card, lang)
+    more = len(risks) - N_SUMMARY_RISKS
     return {
         "card": card, "lang": lang, "s": s, "figures": figures or {},
         "T": lambda t: t.get(lang) if t is not None else "",
@@ -127,12 +179,21 @@ def view(card: ModelCard, lang: str, figures: dict[str, str] | None = None) -> d
         "verdict": lambda v: s.get(f"v_{v}", v or "—"),
         "attr": lambda name: attribute_label(name).get(lang),
         "family": lambda f: family_label(f).get(lang),
-        "what": task_text(d.task, "predicts").get(lang),
-        "task_name": task_text(d.task, "name").get(lang),
-        "for_whom": task_text(d.task, "for_whom").get(lang),
-        "how_well": _how_well(card, lang),
+        "what": _task_words(card, "predicts").get(lang),
+        "task_name": _task_words(card, "name").get(lang),
+        "for_whom": _task_words(card, "for_whom").get(lang),
+        "how_well": (_how_well(card, lang) if card.subject is None
+                     else _how_well_spec(card, lang)),
         "glance": _glance(card),
+        "glance_legend": _legend(card, s),
+        "calibration": s["cal_none"] if d.calibration == "none" else d.calibration,
+        # a spec's model (no calibration, a probability threshold) in the page's language
+        "model_type": s["model_type_plain"] if d.calibration == "none" else d.model_type,
+        "threshold_mode": (s["mode_probability"] if d.threshold_mode == "probability"
+                           else d.threshold_mode),
         "top_drivers": card.explanations.drivers[:N_SUMMARY_DRIVERS],
-        "risks": [r.text.get(lang) for r in card.considerations.risks],
+        "risks": risks[:N_SUMMARY_RISKS] + ([s["risks_more"].format(n=more)] if more > 0
+                                            else []),
+        "risks_all": risks,
         "other_lang": "en" if lang == "fr" else "fr",
     }

@@ -115,7 +115,15 @@ def as_booster(model):
 
 
 def _aligned(booster, X: pd.DataFrame) -> pd.DataFrame:
+    from cin_ml.models import is_positional
+
     names = booster.feature_name()
+    if is_positional(names):
+        # trained by fit_plain on positional names: X holds the model's features, in order
+        if X.shape[1] != len(names):
+            raise DataError(f"feature frame has {X.shape[1]} column(s); the model takes "
+                            f"{len(names)} (its features, in model order)")
+        return X
     missing = [c for c in names if c not in X.columns]
     if missing:
         raise DataError(f"feature frame lacks model input column(s) {', '.join(missing[:8])}"
@@ -133,7 +141,9 @@ def compute_contributions(model, X: pd.DataFrame, student_ids: Sequence | None =
     model
         ``lightgbm.Booster`` or fitted ``LGBMClassifier`` with a binary objective.
     X
-        Model input frame (the model's columns; extra columns are ignored).
+        Model input frame (the model's columns; extra columns are ignored). For a model
+        trained on positional input names (:func:`cin_ml.models.fit_plain`), exactly the
+        model's features in model order, under their own names.
     student_ids
         Ids of the rows of ``X`` (default: ``X.index``).
     num_threads

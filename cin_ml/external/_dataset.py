@@ -14,6 +14,11 @@ from cin_ml.external._spec import DatasetSpec
 
 __all__ = ["Dataset", "build_dataset", "load_dataset"]
 
+# names cin-ml gives its own columns beside a spec's: the evaluation rows (sensitive columns
+# join them), the test features and the contributions cache (features sit beside these)
+_ROW_COLUMNS = ("student_id", "fold", "y_true", "score", "flagged", "naive", "majority")
+_FEATURE_NEIGHBOURS = ("student_id", "base_value", "raw_score")
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -23,7 +28,9 @@ class Dataset:
     ``naive`` the naive rule's prediction of the event (``None`` when the spec has none: the
     training folds' majority class is then the baseline); ``groups`` the sensitive columns
     as text (missing values become ``"(missing)"``); ``policy`` the feature policy record
-    (same form as ``policy/feature_policy.json`` of a CSS run).
+    (same form as ``policy/feature_policy.json`` of a CSS run); ``group`` the
+    ``[columns] group`` value of each row (``None`` without one): cross-validation keeps a
+    group's rows in one fold. Column names are the file's own (any text).
     """
 
     spec: DatasetSpec
@@ -36,6 +43,7 @@ class Dataset:
     n_unlabelled: int
     sha256: str
     meta: dict = field(default_factory=dict)
+    group: np.ndarray | None = None
 
     @property
     def ids(self) -> pd.Index:
@@ -52,7 +60,10 @@ class Dataset:
                 "n_events": int(self.y.sum()), "event_rate": round(float(self.y.mean()), 6),
                 "event": self.spec.target.event, "event_name": self.spec.target.name,
                 "naive_rule": self.spec.baseline.naive, "features": list(self.features),
-                "sensitive": list(self.groups.columns), **self.meta}
+                "sensitive": list(self.groups.columns), "id_columns": list(self.spec.columns.id),
+                "group_column": self.spec.columns.group,
+                "n_groups": None if self.group is None else int(len(set(self.group))),
+                **self.meta}
 
 
 def _decision(feature, role, included, reason, justification=None, sources=()) -> dict:
@@ -88,9 +99,14 @@ def build_dataset(spec: DatasetSpec, table: pd.DataFrame, sha256: str = "") -> D
                         f"{len(y)} labelled rows")
     if spec.columns.id:
         ids = df[list(spec.columns.id)].astype(str).agg("|".join, axis=1)
+        if ids.duplicated().any():  # ("a|b", "c") and ("a", "b|c") join alike
+            raise DataError(f"{where}: id columns {list(spec.columns.id)} joined with '|' "
+                            f"give {ids[ids.duplicated()].iloc[0]!r} twice; rename the "
+                            f"values or name the rows by line ([columns] id = [])")
     else:
         ids = pd.Series([f"row-{i + 2:05d}" for i in np.flatnonzero(known)], index=df.index)
     ids = pd.Index(ids.to_numpy(), name="student_id")
+    gcol = spec.columns.group
 
     decisions, cols = [], []
     target_cols = set(spec.rule().columns)
@@ -100,6 +116,9 @@ def build_dataset(spec: DatasetSpec, table: pd.DataFrame, sha256: str = "") -> D
             decisions.append(_decision(c, "target", False, "read by the target rule"))
         elif c in spec.columns.id:
             decisions.append(_decision(c, "identifier", False, "id column"))
+        elif c == gcol:
+            decisions.append(_decision(c, "identifier", False,
+                                       "group column: the rows of one person"))
         elif c in spec.columns.exclude:
             decisions.append(_decision(c, "excluded", False, "[columns] exclude in the spec"))
         elif c in sens and c not in just:
@@ -127,6 +146,7 @@ def build_dataset(spec: DatasetSpec, table: pd.DataFrame, sha256: str = "") -> D
     if X.shape[1] == 0:
         raise DataError(f"{where}: no feature left after the spec's exclusions")
     X.index = ids
+    _check_own_names(spec, list(X.columns), where)
 
     groups = pd.DataFrame({c: df[c].astype("string").fillna("(missing)").to_numpy()
                            for c in sens}, index=ids)
@@ -145,8 +165,27 @@ def build_dataset(spec: DatasetSpec, table: pd.DataFrame, sha256: str = "") -> D
               "justifications": {d["feature"]: d["justification"] for d in decisions
                                  if d["justification"]},
               "decisions": decisions}
+    group = None if gcol is None else df[gcol].astype(str).to_numpy()
     return Dataset(spec, X, y, groups, naive, policy, int(len(table)),
-                   int((~known).sum()), sha256)
+                   int((~known).sum()), sha256, group=group)
+
+
+def _check_own_names(spec: DatasetSpec, features: list[str], where: str) -> None:
+    """Any name is a column name, except the few cin-ml writes beside the spec's columns."""
+    for c in spec.sensitive.columns:
+        if c in _ROW_COLUMNS:
+            raise DataError(f"{where}: sensitive column {c!r} ([sensitive] columns in "
+                            f"{spec.where}) has a name the evaluation rows use "
+                            f"({', '.join(_ROW_COLUMNS)}); rename it in the file")
+        if "×" in c:
+            raise DataError(f"{where}: sensitive column {c!r} ([sensitive] columns in "
+                            f"{spec.where}) contains '×', which joins the names of audited "
+                            f"pairs; rename it in the file")
+    clash = [c for c in features if c in _FEATURE_NEIGHBOURS]
+    if clash:
+        raise DataError(f"{where}: feature column(s) {clash} have a name cin-ml uses beside "
+                        f"the features ({', '.join(_FEATURE_NEIGHBOURS)}); rename them in the "
+                        f"file or list them in [columns] exclude of {spec.where}")
 
 
 def load_dataset(spec: DatasetSpec) -> Dataset:

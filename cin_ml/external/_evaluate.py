@@ -66,13 +66,20 @@ def summarize(runs, n_rows: int | None = None, level: float = 0.95) -> Accuracy:
     return Accuracy(m, float(centre - half), float(centre + half), (m,), "wilson", level)
 
 
-def protocol_splits(v: ValidationSection, y: np.ndarray) -> list[list[tuple[np.ndarray,
-                                                                              np.ndarray]]]:
+def protocol_splits(v: ValidationSection, y: np.ndarray, groups: np.ndarray | None = None
+                    ) -> list[list[tuple[np.ndarray, np.ndarray]]]:
     """Runs of (train, test) row positions: one run for hold-out and k-fold, ``n_repeats``
-    runs for repeated k-fold (stratified on ``y`` when ``v.stratify``)."""
+    runs for repeated k-fold (stratified on ``y`` when ``v.stratify``).
+
+    With ``groups`` (``[columns] group``: the rows of one person), every group's rows fall
+    in one fold: scikit-learn's ``StratifiedGroupKFold`` (``GroupKFold`` unstratified) and
+    ``GroupShuffleSplit`` for hold-out.
+    """
     from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
     idx = np.arange(len(y))
+    if groups is not None:
+        return _grouped_splits(v, y, np.asarray(groups))
     if v.protocol == "holdout":
         tr, te = train_test_split(idx, test_size=v.test_size, random_state=v.seed,
                                   stratify=y if v.stratify else None)
@@ -84,6 +91,29 @@ def protocol_splits(v: ValidationSection, y: np.ndarray) -> list[list[tuple[np.n
     cls = StratifiedKFold if v.stratify else KFold
     return [list(cls(n_splits=v.n_splits, shuffle=True, random_state=v.seed + r).split(idx, y))
             for r in range(repeats)]
+
+
+def _grouped_splits(v: ValidationSection, y: np.ndarray, groups: np.ndarray):
+    from sklearn.model_selection import GroupKFold, GroupShuffleSplit, StratifiedGroupKFold
+
+    idx = np.arange(len(y))
+    n_groups = len(np.unique(groups))
+    if v.protocol == "holdout":
+        tr, te = next(GroupShuffleSplit(n_splits=1, test_size=v.test_size,
+                                        random_state=v.seed).split(idx, y, groups))
+        return [[(np.sort(tr), np.sort(te))]]
+    if n_groups < v.n_splits:
+        raise DataError(f"[validation] n_splits = {v.n_splits} exceeds the {n_groups} groups "
+                        f"of [columns] group")
+    repeats = v.n_repeats if v.protocol == "repeated_kfold" else 1
+    runs = []
+    for r in range(repeats):
+        if v.stratify:
+            cv = StratifiedGroupKFold(n_splits=v.n_splits, shuffle=True, random_state=v.seed + r)
+        else:
+            cv = GroupKFold(n_splits=v.n_splits, shuffle=True, random_state=v.seed + r)
+        runs.append(list(cv.split(idx, y, groups)))
+    return runs
 
 
 @dataclass(frozen=True)
@@ -131,7 +161,7 @@ def cross_validate(ds: Dataset, *, validation: ValidationSection | None = None,
     lg = spec.lightgbm()
     thr = spec.model.decision_threshold
     y = ds.y
-    runs = protocol_splits(v, y)
+    runs = protocol_splits(v, y, ds.group)
     t0 = time.perf_counter()
     acc, acc_naive, acc_major, aucs, rounds = [], [], [], [], []
     first = None
@@ -142,7 +172,8 @@ def cross_validate(ds: Dataset, *, validation: ValidationSection | None = None,
         for k, (tr, te) in enumerate(folds):
             m = fit_plain(ds.X.iloc[tr], y[tr], lg,
                           inner_valid_fraction=spec.model.inner_valid_fraction,
-                          seed=lg.seed + 1000 * r + k)
+                          seed=lg.seed + 1000 * r + k,
+                          groups=None if ds.group is None else ds.group[tr])
             score[te] = m.predict(ds.X.iloc[te])
             major[te] = int(y[tr].mean() > 0.5)
             fold_of[te] = k
@@ -166,7 +197,8 @@ def cross_validate(ds: Dataset, *, validation: ValidationSection | None = None,
     n_test = int(len(first))
     protocol = {"protocol": v.protocol, "n_splits": v.n_splits if v.protocol != "holdout"
                 else None, "n_repeats": len(runs), "test_size": v.test_size
-                if v.protocol == "holdout" else None, "stratify": v.stratify, "seed": v.seed}
+                if v.protocol == "holdout" else None, "stratify": v.stratify, "seed": v.seed,
+                "group": spec.columns.group}
     return CVResult(protocol, summarize(acc, n_test),
                     summarize(acc_naive, n_test) if acc_naive else None,
                     summarize(acc_major, n_test), summarize(aucs), first, tuple(rounds), thr,

@@ -141,6 +141,7 @@ def _check_columns(spec: DatasetSpec, df: pd.DataFrame, where: str) -> None:
     named = {"[target] event": spec.rule().columns, "[columns] id": spec.columns.id,
              "[columns] exclude": spec.columns.exclude,
              "[columns] categorical": spec.columns.categorical,
+             "[columns] group": (spec.columns.group,) if spec.columns.group else (),
              "[sensitive] columns": spec.sensitive.columns}
     naive = spec.naive_rule()
     if naive is not None:
@@ -156,6 +157,22 @@ def _check_columns(spec: DatasetSpec, df: pd.DataFrame, where: str) -> None:
     if leaked:
         raise PolicyError(f"{where}: direct identifier column(s) {leaked}; tracked runs need "
                           f"de-identified data (drop them, or `cin-ml deidentify`)")
-    for col in spec.columns.id:
-        if df[col].isna().any() or df[col].duplicated().any():
-            raise DataError(f"{where}: id column {col!r} has missing or repeated values")
+    ids = list(spec.columns.id)
+    if ids:
+        # the columns name a row together: a pair (person, year) may repeat each part
+        what = f"id column {ids[0]!r}" if len(ids) == 1 else f"id columns {ids} together"
+        missing = df[ids].isna().any(axis=1)
+        if missing.any():
+            raise DataError(f"{where}: {what}: missing value on line "
+                            f"{int(missing.to_numpy().argmax()) + 2}")
+        repeated = df.duplicated(subset=ids, keep="first")
+        if repeated.any():
+            i = int(repeated.to_numpy().argmax())
+            same = (df[ids] == df[ids].iloc[i]).all(axis=1).to_numpy()
+            raise DataError(f"{where}: {what}: line {i + 2} repeats the value "
+                            f"{tuple(df[ids].iloc[i].astype(str))} of line "
+                            f"{int(same.argmax()) + 2}")
+    g = spec.columns.group
+    if g is not None and df[g].isna().any():
+        raise DataError(f"{where}: group column {g!r} ([columns] group): missing value on "
+                        f"line {int(df[g].isna().to_numpy().argmax()) + 2}")

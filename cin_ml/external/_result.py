@@ -51,14 +51,15 @@ def training_result(ds: Dataset, cv: CVResult, *, n_boot: int = 200, ci_level: f
     spec = ds.spec
     lg = spec.lightgbm()
     if spec.validation.protocol == "holdout":
-        train = protocol_splits(spec.validation, ds.y)[0][0][0]
+        train = protocol_splits(spec.validation, ds.y, ds.group)[0][0][0]
         note = "hold-out test rows, scored by the tracked model"
     else:
         train = np.arange(len(ds.y))
         note = ("out-of-fold predictions of the first cross-validation run (the tracked model "
                 "is refit on every row)")
     model = fit_plain(ds.X.iloc[train], ds.y[train], lg,
-                      inner_valid_fraction=spec.model.inner_valid_fraction, seed=lg.seed)
+                      inner_valid_fraction=spec.model.inner_valid_fraction, seed=lg.seed,
+                      groups=None if ds.group is None else ds.group[train])
     oof = cv.oof
     y, score = oof["y_true"].to_numpy().astype(int), oof["score"].to_numpy()
     flagged = oof["flagged"].to_numpy().astype(bool)

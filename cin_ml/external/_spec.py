@@ -2,10 +2,14 @@
 
 ::
 
-    [dataset]     name, file (relative to the spec), sha256, data_form, origin, licence
+    [dataset]     name, title (text, or {fr, en}), population {fr, en} (who the rows are,
+                  for the card), file (relative to the spec), sha256, data_form, origin,
+                  licence
     [format]      separator, encoding, bom, quotechar, decimal, na_values
-    [target]      event rule (1 = the adverse outcome the model flags), name
-    [columns]     id, exclude, categorical
+    [target]      event rule (1 = the adverse outcome the model flags), name,
+                  description {fr, en} (what the model predicts, for the card)
+    [columns]     id (one or more columns: together they name a row), group (rows of one
+                  person: grouped cross-validation), exclude, categorical
     [sensitive]   columns, reference_groups, features (a written justification each)
     [baseline]    naive rule (predicts the event); default: the training majority class
     [validation]  protocol (holdout | kfold | repeated_kfold), n_splits, n_repeats,
@@ -13,7 +17,9 @@
     [model]       inner_valid_fraction, decision_threshold, [model.lightgbm] overrides
     [card]        sections (card sections TOML, relative to the spec)
 
-Unknown keys are errors naming the file, section and key (``cin_ml.config``).
+Unknown keys are errors naming the file, section and key (``cin_ml.config``). Column names
+are the file's own, whatever they hold (spaces, punctuation, accents, a trailing tab): the
+model sees positional names (:func:`cin_ml.models.model_input_names`), people see these.
 """
 
 from __future__ import annotations
@@ -44,9 +50,23 @@ SMALL_DATA_LIGHTGBM: dict = {"learning_rate": 0.05, "num_leaves": 4, "min_data_i
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
+class LocalText(Settings):
+    """A text for the card, in French and English."""
+
+    fr: str = ""
+    en: str = ""
+
+    @model_validator(mode="after")
+    def _both(self) -> LocalText:
+        if bool(self.fr.strip()) != bool(self.en.strip()):
+            raise ValueError("give the text in both fr and en")
+        return self
+
+
 class DatasetSection(Settings):
     name: str
-    title: str = ""
+    title: str | LocalText = ""
+    population: LocalText = LocalText()
     file: str
     sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
     data_form: Literal["deidentified", "virtual"] = "deidentified"
@@ -83,10 +103,12 @@ class FormatSection(Settings):
 class TargetSection(Settings):
     event: str
     name: str = "event"
+    description: LocalText = LocalText()
 
 
 class ColumnsSection(Settings):
     id: tuple[str, ...] = ()
+    group: str | None = None
     exclude: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
 
@@ -165,6 +187,14 @@ class DatasetSpec(Settings):
         p = Path(self.card.sections)
         return p if p.is_absolute() or not self.path else Path(self.path).parent / p
 
+    def title(self) -> dict[str, str]:
+        """``{"fr": ..., "en": ...}``: ``[dataset] title`` (one text serves both languages),
+        else the spec's name."""
+        t = self.dataset.title
+        if isinstance(t, LocalText):
+            return {"fr": t.fr.strip(), "en": t.en.strip()}
+        return {"fr": t.strip() or self.name, "en": t.strip() or self.name}
+
     def rule(self) -> Rule:
         return parse_rule(self.target.event, f"{self.where} [target] event")
 
@@ -188,6 +218,8 @@ def _cross_checks(spec: DatasetSpec) -> None:
     spec.naive_rule()
     spec.lightgbm()
     c, s = spec.columns, spec.sensitive
+    if len(set(c.id)) != len(c.id):
+        raise ConfigError(f"{w} [columns] id: a column is named twice in {list(c.id)}")
     roles = {"columns.id": c.id, "columns.exclude": c.exclude, "sensitive.columns": s.columns}
     seen: dict[str, str] = {}
     for key, cols in roles.items():
@@ -200,6 +232,10 @@ def _cross_checks(spec: DatasetSpec) -> None:
         clash = sorted(target_cols & set(cols))
         if clash and key != "columns.exclude":
             raise ConfigError(f"{w}: target column(s) {clash} cannot also be in [{key}]")
+    g = c.group
+    if g is not None and (g in target_cols or g in s.columns):
+        where = "[target] event" if g in target_cols else "[sensitive] columns"
+        raise ConfigError(f"{w} [columns] group: column {g!r} is also in {where}")
     if spec.validation.protocol == "holdout" and spec.validation.n_repeats != 1 and \
             "n_repeats" in spec.validation.model_fields_set:
         raise ConfigError(f"{w} [validation]: n_repeats applies to repeated_kfold, "

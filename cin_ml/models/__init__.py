@@ -16,6 +16,7 @@ from cin_ml.models._metrics import (
     rates_at,
     reliability,
 )
+from cin_ml.models._names import is_positional, model_input_names
 from cin_ml.models._plain import PlainModel, fit_plain
 from cin_ml.models._plots import evaluation_figures
 from cin_ml.models._settings import (
@@ -45,7 +46,9 @@ __all__ = [
     "encode",
     "evaluation_figures",
     "fit_plain",
+    "is_positional",
     "load_model_settings",
+    "model_input_names",
     "rates_at",
     "reliability",
     "resolve_threads",

@@ -59,7 +59,7 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
         figs[f"fairness/plots/disparities_{primary}_intersections.png"] = plot_disparities(
             result, primary, breakdowns=inter)
     for a in policy.attributes:
-        figs[f"fairness/plots/rates_{a}.png"] = plot_group_rates(result, a)
+        figs[Artifact.plot(Artifact.FAIRNESS_PLOTS, f"rates_{a}")] = plot_group_rates(result, a)
     files = {Artifact.FAIRNESS_AUDIT: result.to_dict(),
              Artifact.FAIRNESS_MITIGATION: mit.to_dict(), **figs}
     progress(f"logging {len(files)} fairness artifacts to run {run_id}")

@@ -78,7 +78,8 @@ def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *
         feature_policy=bundle.feature_policy, fairness=optional(Artifact.FAIRNESS_AUDIT),
         mitigation=optional(Artifact.FAIRNESS_MITIGATION),
         explain=optional(Artifact.EXPLAIN_GLOBAL),
-        virtual_css=report, virtual_css_problem=problem, dataset_digests=digests)
+        virtual_css=report, virtual_css_problem=problem, dataset_digests=digests,
+        spec=optional(Artifact.EXTERNAL_SPEC), dataset=optional(Artifact.EXTERNAL_DATASET))
     progress("building the card")
     card = build_card(evidence, sec, ready_for_review=ready)
     rendering = render_card(card)

@@ -65,14 +65,15 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                        settings=settings, approved_sensitive=approved, sensitive=sens,
                        group_columns=groups, full=full, cache=cache)
     sample = e.contributions.subset(e.selection.sample)
-    plots = Artifact.EXPLAIN_PLOTS.value
-    figs = {f"{plots}/beeswarm.png": beeswarm(sample, X, max_rows=settings.beeswarm_max_rows,
-                                                   seed=settings.seed),
-            f"{plots}/families.png": family_bars(e.global_)}
+    plots = Artifact.EXPLAIN_PLOTS
+    figs = {Artifact.plot(plots, "beeswarm"): beeswarm(
+                sample, X, max_rows=settings.beeswarm_max_rows, seed=settings.seed),
+            Artifact.plot(plots, "families"): family_bars(e.global_)}
     for f in e.global_.ranking[:settings.dependence_plots]:
-        figs[f"{plots}/dependence_{f}.png"] = dependence(sample, X, f, seed=settings.seed)
+        figs[Artifact.plot(plots, f"dependence_{f}")] = dependence(sample, X, f,
+                                                                   seed=settings.seed)
     for attr in e.global_.per_group:
-        figs[f"{plots}/groups_{attr}.png"] = group_bars(e.global_, attr)
+        figs[Artifact.plot(plots, f"groups_{attr}")] = group_bars(e.global_, attr)
     files: dict = {Artifact.EXPLAIN_GLOBAL: e.to_dict(),
                    Artifact.EXPLAIN_STUDENTS: e.students_dict(),
                    Artifact.EXPLAIN_CONTRIBUTIONS: e.contributions.frame(), **figs}

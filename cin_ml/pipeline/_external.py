@@ -8,7 +8,7 @@ from cin_ml.pipeline._audit import run_audit
 from cin_ml.pipeline._card import run_card
 from cin_ml.pipeline._common import Progress, _quiet
 from cin_ml.pipeline._explain import run_explain
-from cin_ml.run_contract import Tag
+from cin_ml.run_contract import Artifact, Tag
 
 
 def spec_fairness_policy(spec, policy_path: Path | str | None = None):
@@ -71,17 +71,18 @@ def run_spec(spec_path: Path | str, *, policy_path: Path | str | None = None, ex
     data_file = spec.data_path().resolve()
     tags = {Tag.DATA_FORM: spec.dataset.data_form, Tag.DATA_DIR: str(data_file),
             Tag.SPEC: str(Path(spec_path).resolve()), Tag.DATASET: spec.name,
-            "cin.dataset_sha256": ds.sha256, Tag.ORIGIN: spec.dataset.origin,
+            Tag.DATASET_SHA256: ds.sha256, Tag.ORIGIN: spec.dataset.origin,
             Tag.LICENCE: spec.dataset.licence}
     with tracking.training_run(spec.name, tags, store=store) as run_id:
         progress(f"run {run_id}: logging model and evaluation")
         logged = tracking.log_training(
             run_id, result, data_dir=str(data_file), data_form=spec.dataset.data_form,
             datasets=model_datasets(ds), figures=evaluation_figures(result.test),
-            extra_files={"external/spec.toml": Path(spec_path).read_text(encoding="utf-8"),
-                         "external/spec.json": spec.to_dict(),
-                         "external/dataset.json": ds.to_dict(),
-                         "external/cross_validation.json": cv.to_dict()},
+            extra_files={Artifact.EXTERNAL_SPEC_TOML: Path(spec_path).read_text(
+                             encoding="utf-8"),
+                         Artifact.EXTERNAL_SPEC: spec.to_dict(),
+                         Artifact.EXTERNAL_DATASET: ds.to_dict(),
+                         Artifact.EXTERNAL_CV: cv.to_dict()},
             store=store)
         acc = {"cv_accuracy_mean": cv.model.mean, "cv_accuracy_ci_low": cv.model.low,
                "cv_accuracy_ci_high": cv.model.high, "cv_auc_mean": cv.auc.mean,

@@ -79,8 +79,23 @@ def test_missing_file_and_altered_file(write_spec):
 
 def test_id_columns_must_be_unique(write_spec):
     spec = MINI_SPEC.replace("[sensitive]", '[columns]\nid = ["age"]\n[sensitive]')
-    with pytest.raises(DataError, match="id column 'age' has missing or repeated values"):
+    with pytest.raises(DataError,
+                       match=r"id column 'age': line 5 repeats the value \('15',\) of line 2"):
         read(write_spec, MINI_DATA, spec)
+
+
+def test_composite_id_is_checked_as_a_whole(write_spec):
+    # sex and age each repeat; the pair (sex, age) names every row once
+    spec = MINI_SPEC.replace("[sensitive]", '[columns]\nid = ["G1", "age"]\n[sensitive]')
+    data = "sex;age;G1;x;G3\nF;15;12;1;13\nM;16;12;2;7\nF;15;9;3;11\nM;16;9;4;15\n"
+    ds = load_dataset(load_spec(write_spec(spec, data)))
+    assert list(ds.ids) == ["12|15", "12|16", "9|15", "9|16"]
+    assert ds.features == ("x",)
+    with pytest.raises(DataError, match=r"id columns \['G1', 'age'\] together: line 6 "
+                                        r"repeats the value \('12', '15'\) of line 2"):
+        read(write_spec, data + "M;15;12;5;9\n", spec)
+    with pytest.raises(DataError, match=r"together: missing value on line 3"):
+        read(write_spec, data.replace("M;16;12;2;7", "M;;12;2;7"), spec)
 
 
 def test_dataset_roles_and_unknown_labels(write_spec):
@@ -108,3 +123,16 @@ def test_justified_sensitive_feature_and_single_class(write_spec):
                                 'columns = ["sex"]\nreference_groups = { sex = "X" }')
     with pytest.raises(DataError, match=r"reference group sex = 'X'"):
         load_dataset(load_spec(write_spec(bad_ref, MINI_DATA)))
+
+
+@pytest.mark.parametrize(("header", "section", "match"), [
+    ("sex;age;G1;score;G3", '["score"]', r"sensitive column 'score' .* evaluation rows use"),
+    ("sex;age;G1;a × b;G3", '["a × b"]', r"sensitive column 'a × b' .* contains '×'"),
+    ("sex;age;G1;raw_score;G3", '["sex"]', r"feature column\(s\) \['raw_score'\] have a name"),
+])
+def test_the_few_names_cin_ml_uses_itself_are_refused_in_one_line(write_spec, header, section,
+                                                                    match):
+    data = header + "\nF;15;12;1;13\nM;16;8;2;7\nF;17;9;3;11\nM;15;14;4;15\n"
+    spec = MINI_SPEC.replace('columns = ["sex"]', f"columns = {section}")
+    with pytest.raises(DataError, match=match):
+        load_dataset(load_spec(write_spec(spec, data)))

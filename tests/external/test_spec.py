@@ -85,3 +85,19 @@ def test_not_toml_and_missing_file(write_spec, tmp_path):
         load_spec(write_spec("[dataset\nname = 1"))
     with pytest.raises(ConfigError, match="config file not found"):
         load_spec(tmp_path / "nope.toml")
+
+
+def test_title_description_and_group_keys():
+    base = {"dataset": {"name": "x", "file": "x.csv"}, "target": {"event": "`y 1` == 1"}}
+    assert spec_from_dict(base).title() == {"fr": "x", "en": "x"}          # the name, else
+    one = {**base, "dataset": {**base["dataset"], "title": "Mon jeu"}}
+    assert spec_from_dict(one).title() == {"fr": "Mon jeu", "en": "Mon jeu"}
+    half = {**base, "target": {**base["target"], "description": {"fr": "l'échec"}}}
+    with pytest.raises(ConfigError, match=r"target.description.*both fr and en"):
+        spec_from_dict(half)
+    grouped = {**base, "columns": {"group": "person"}, "sensitive": {"columns": ["person"]}}
+    with pytest.raises(ConfigError, match=r"\[columns\] group: column 'person' is also in "
+                                          r"\[sensitive\] columns"):
+        spec_from_dict(grouped)
+    with pytest.raises(ConfigError, match=r"\[columns\] id: a column is named twice"):
+        spec_from_dict({**base, "columns": {"id": ["a", "a"]}})
