@@ -16,15 +16,22 @@ from cin_ml.models._metrics import (
     rates_at,
     reliability,
 )
+from cin_ml.models._monotone import feature_constraint, monotone_constraints
 from cin_ml.models._plain import PlainModel, fit_plain
 from cin_ml.models._plots import evaluation_figures
-from cin_ml.models._settings import ModelSettings, load_model_settings, resolve_threads
+from cin_ml.models._settings import (
+    ModelSettings,
+    MonotoneSettings,
+    load_model_settings,
+    resolve_threads,
+)
 from cin_ml.models._split import CohortSplit, cohort_split
 from cin_ml.models._train import TrainingResult, choose_threshold, train_model
 
 __all__ = [
     "CohortSplit",
     "ModelSettings",
+    "MonotoneSettings",
     "PlainModel",
     "TrainingResult",
     "auc",
@@ -36,8 +43,10 @@ __all__ = [
     "cohort_split",
     "encode",
     "evaluation_figures",
+    "feature_constraint",
     "fit_plain",
     "load_model_settings",
+    "monotone_constraints",
     "rates_at",
     "reliability",
     "resolve_threads",
