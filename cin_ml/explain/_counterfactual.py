@@ -22,6 +22,10 @@ import numpy as np
 from cin_ml.features import parse_feature
 
 MARK_FAMILY_KINDS = ("mark", "trend", "volatility", "count_below")
+SUBJECTS = {"lecture": "francais", "ecriture": "francais", "resoudre": "mathematique",
+            "raisonner": "mathematique"}
+"""Subject of each competency (``level="subject"``: French, mathematics)."""
+LEVELS = ("feature", "family", "subject")
 
 
 @dataclass(frozen=True)
@@ -38,23 +42,29 @@ class Unit:
     columns: tuple[int, ...]
     quote: tuple[int, ...]
     grades: tuple[int, ...] = ()
+    subject: str | None = None
 
 
 def reason_units(features: Sequence[str], families: Mapping[str, str], level: str,
                  categorical: Sequence[str] = ()) -> tuple[Unit, ...]:
-    """The units reasons are stated about (``level`` ``feature`` or ``family``)."""
+    """The units reasons are stated about (``level`` in :data:`LEVELS`: one feature, a
+    competency's marks, or a subject's marks)."""
+    if level not in LEVELS:
+        raise ValueError(f"reason level must be one of {', '.join(LEVELS)}; got {level!r}")
     cats = set(categorical)
     units: list[Unit] = []
     grouped: dict[str, list[int]] = {}
     for j, f in enumerate(features):
         info = parse_feature(f)
         fam = families.get(f, info.family)
-        if (level == "family" and f not in cats and info.competency is not None
+        if (level != "feature" and f not in cats and info.competency is not None
                 and info.kind in MARK_FAMILY_KINDS and fam == info.competency):
-            grouped.setdefault(fam, []).append(j)
+            key = SUBJECTS[fam] if level == "subject" else fam
+            grouped.setdefault(key, []).append(j)
         else:
             units.append(Unit(f, fam, "feature", f, (j,), (j,)))
-    for fam, cols in grouped.items():
+    for key, cols in grouped.items():
+        fam = parse_feature(features[cols[0]]).competency
         means = [j for j in cols if parse_feature(features[j]).stat == "mean"]
         quote = means or [j for j in cols if parse_feature(features[j]).kind == "mark"]
         if not quote:
@@ -62,8 +72,9 @@ def reason_units(features: Sequence[str], families: Mapping[str, str], level: st
                          for j in cols)
             continue
         grades = tuple(sorted({parse_feature(features[j]).grade for j in quote}))
-        units.append(Unit(f"{fam}:*", fam, "family", features[quote[0]], tuple(cols),
-                          tuple(quote), grades))
+        subject = key if level == "subject" else None
+        units.append(Unit(f"{key}:*", subject or fam, level, features[quote[0]],
+                          tuple(cols), tuple(quote), grades, subject))
     return tuple(units)
 
 

@@ -230,12 +230,14 @@ _POINTS = "\x00points\x00"  # the reason's weight
 
 @lru_cache(maxsize=8192)
 def _skeleton(info: FeatureName, reference: str | None, direction: str, lang: str,
-              sensitive: bool, approved: bool, grades: tuple[int, ...] = ()) -> str:
+              sensitive: bool, approved: bool, grades: tuple[int, ...] = (),
+              subject: str | None = None) -> str:
     module = text_template(f"reasons.{lang}.j2").module
     ctx = {"kind": info.kind, "competency": info.competency, "grade": info.grade,
            "stat": info.stat, "detail": info.detail, "label": info.name, "value": _VALUE,
            "reference": reference, "direction": direction, "points": _POINTS,
-           "grades": list(grades), "approved_sensitive": sensitive and approved}
+           "grades": list(grades), "subject": subject,
+           "approved_sensitive": sensitive and approved}
     if sensitive and not approved:
         macro = module.withheld
     elif grades:
@@ -249,12 +251,13 @@ def _skeleton(info: FeatureName, reference: str | None, direction: str, lang: st
 
 def _sentence(info: FeatureName, value, reference, direction: str, lang: str,
               sensitive: bool, approved: bool, points: float = 0.0, *,
-              grades: tuple[int, ...] = (), labels: Sequence[str] | None = None) -> str:
+              grades: tuple[int, ...] = (), labels: Sequence[str] | None = None,
+              subject: str | None = None) -> str:
     """Sentence of one reason: the family template rendered once per feature, reference and
     direction (cached), with the student's value and the weight put in their places."""
     ref = None if reference is None else format_value(info, reference, lang, reference=True,
                                                       labels=labels)
-    skeleton = _skeleton(info, ref, direction, lang, sensitive, approved, grades)
+    skeleton = _skeleton(info, ref, direction, lang, sensitive, approved, grades, subject)
     return (skeleton.replace(_VALUE, format_value(info, value, lang, labels=labels))
             .replace(_POINTS, format_points(points, lang)))
 
@@ -301,7 +304,8 @@ def explain_students(model, X: pd.DataFrame, student_ids: Sequence[str], *,
     materiality
         Smallest change of the probability (0.01 = 1 point) a reason must make.
     level
-        ``feature`` or ``family`` (a competency's marks reasoned about together).
+        ``feature``, ``family`` (a competency's marks reasoned about together) or
+        ``subject`` (French: reading and writing; mathematics: both competencies).
     monotone
         ``{feature: +1 | -1}``: the model's monotone constraints (domain directions); a
         reason on such a feature (or family) must read in that direction.
@@ -360,7 +364,8 @@ def explain_students(model, X: pd.DataFrame, student_ids: Sequence[str], *,
             contribs.values[contribs.row(ids[i]), cols].sum())
         labels = maps.get(f)
         texts = [_sentence(info, value, refv, direction, lang, s, a, 100 * d,
-                           grades=unit.grades, labels=labels) for lang in LANGS]
+                           grades=unit.grades, labels=labels, subject=unit.subject)
+                 for lang in LANGS]
         return Reason(code, f, unit.family, value, refv, contrib, direction, s, a, *texts,
                       points=100 * d, level=unit.level,
                       features=tuple(feats[j] for j in cols),

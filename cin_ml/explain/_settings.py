@@ -23,7 +23,7 @@ class ExplainSettings(Settings):
     top_k: int = Field(3, ge=1, le=10)
     top_k_protective: int = Field(2, ge=0, le=10)
     materiality_points: float = Field(1.0, gt=0, le=50)
-    reason_level: Literal["feature", "family"] = "family"
+    reason_level: Literal["feature", "family", "subject"] = "family"
     min_direction_consistency: float = Field(0.5, ge=0, le=1)
     dependence_plots: int = Field(4, ge=0, le=20)
     beeswarm_max_rows: int = Field(2000, ge=50)

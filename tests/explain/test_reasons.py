@@ -148,6 +148,22 @@ def test_family_level_reasons_quote_the_competency(booster, setup):
     assert check_reasons(booster, df, out, materiality=0.01)["contradictions"] == 0
 
 
+def test_subject_level_reasons_group_reading_and_writing(booster, setup):
+    df, fam, ref, flagged = setup
+    ids = [s for s, f in flagged.items() if f][:200]
+    out = explain_students(booster, df, ids, families=fam, reference=ref, flagged=flagged,
+                           level="subject", monotone=MONO)
+    rs = [r for s in out for r in s.reasons if r.level == "subject"]
+    assert rs and all(r.family == "francais" and len(r.features) == 2 for r in rs)
+    assert all(r.text_fr.startswith("Résultats en français (lecture et écriture) en 3e "
+                                    "année : moyenne de") for r in rs)
+    assert all(r.text_en.startswith("French marks (reading and writing), grade 3: average")
+               for r in rs)
+    assert check_reasons(booster, df, out, materiality=0.01)["contradictions"] == 0
+    with pytest.raises(ValueError, match="reason level"):
+        explain_students(booster, df, ids, families=fam, reference=ref, level="school")
+
+
 def test_categorical_values_read_as_labels():
     import lightgbm as lgb
 
