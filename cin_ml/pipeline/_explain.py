@@ -92,7 +92,8 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                "top_families": [list(x) for x in e.global_.per_family[:5]],
                "stability": (e.global_.stability.to_dict() if e.global_.stability else None),
                "additivity_max_error": e.contributions.max_additivity_error,
-               "reasons": global_["reasons"]}
+               "reasons_check": global_["reasons"]["check"],
+               "reasons_truth": global_["reasons"].get("truth")}
     if student:
         st = e.student(student)
         html = render_sheet(st, lang=lang, task=bundle.task,

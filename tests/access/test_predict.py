@@ -85,7 +85,7 @@ def test_school_sees_only_its_own_students_ranked_with_reasons_and_sheets(networ
     calm = lst.loc[~lst["flagged"], "reasons"]
     assert (calm == "Aucun facteur de risque notable : le modèle ne signale pas cet "
                     "élève.").all()
-    assert not lst["reasons"].str.contains("augmente le risque (−").any()
+    assert not lst["reasons"].str.contains("augmente le risque (−", regex=False).any()
     for sheet in lst["sheet"]:
         assert (out / sheet).is_file()
     page = (out / lst["sheet"].iloc[-1]).read_text(encoding="utf-8")
