@@ -12,10 +12,12 @@ For each task, on one simulation and one cohort split:
    against the sign of the simulator's true effect (``cin_ml.simulator.true_feature_signs``);
    goal >= 95 % of (student, reason) pairs; inert drivers never the first reason;
 4. **stability**: the first reason of students flagged by all of 3 retrainings with
-   different seeds, the same in all three (goal >= 85 %), at the subject level (French,
-   mathematics), the family level (a competency's marks together) and the feature level.
+   different seeds, the same in all three (goal >= 85 %), with all marks as one reason,
+   at the subject level (French, mathematics), the family level (a competency's marks
+   together) and the feature level.
 
-2-4 are measured at each reason level; the configured one is ``[explain] reason_level``.
+2-4 are measured at each reason level; the configured one (``[explain] reason_level`` and
+``reason_level_by_task``) is reported as ``configured_level``.
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/reasons.py [--n-students 50000]
 [--out reports/reasons.json] (about 10 min on one thread for 50k students).
@@ -27,12 +29,13 @@ import argparse
 import json
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 TASKS = ("ecriture_4e", "decrochage")
-LEVELS = ("subject", "family", "feature")
+LEVELS = ("marks", "subject", "family", "feature")
 
 
 def _settings(threads: int, seed: int, monotone=None):
@@ -102,7 +105,7 @@ def _stability(firsts: list[dict[str, str]], flagged: list[set[str]]) -> dict:
 
 
 def bench(n_students: int, seeds: tuple[int, ...], threads: int, families: bool) -> dict:
-    from cin_ml.explain import truth_agreement
+    from cin_ml.explain import load_explain_settings, truth_agreement
     from cin_ml.features import build_features
     from cin_ml.models import train_model
     from cin_ml.simulator import SimulationConfig, simulate, true_feature_signs
@@ -135,6 +138,7 @@ def bench(n_students: int, seeds: tuple[int, ...], threads: int, families: bool)
                             "cost": round(auc_free - r.metrics["test_auc"], 6)}
             rec["auc"]["per_family"] = per
         signs = true_feature_signs(task, list(runs[0].features))
+        rec["configured_level"] = load_explain_settings()[0].level_for(task)
         for level in LEVELS:
             explained = [_explain_all(r, level, threads) for r in runs]
             students, check = explained[0]
@@ -149,6 +153,8 @@ def bench(n_students: int, seeds: tuple[int, ...], threads: int, families: bool)
                 "flagged_without_risk_reason": sum(
                     1 for s in students if s.flagged and not s.reasons),
                 "examples_fr": [s.sentences("fr") for s in students if s.flagged][:3],
+                "examples_en": [s.sentences("en") for s in students if s.flagged][:3],
+                "first_reasons": [dict(Counter(f.values()).most_common(6)) for f in firsts],
             }
         out["tasks"][task] = rec
         print(json.dumps({task: {k: rec[k] for k in ("auc",)}}, ensure_ascii=False),
@@ -174,7 +180,8 @@ def main() -> None:
               f"{r['auc']['constrained']:.4f} (cost {r['auc']['cost']:+.4f})")
         for level in LEVELS:
             x = r[level]
-            print(f"  {level:7s} contradictions {x['check']['contradictions']} / "
+            mark = "*" if level == r["configured_level"] else " "
+            print(f" {mark}{level:7s} contradictions {x['check']['contradictions']} / "
                   f"{x['check']['n_reasons']} reasons ({x['check']['n_students']} students); "
                   f"truth agreement {x['truth']['agreement']} "
                   f"({x['truth']['n_judged']} pairs), inert first "

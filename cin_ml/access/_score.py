@@ -165,7 +165,7 @@ def explain_scored(model, cohort: ScoredCohort, student_ids: Sequence[str], *, t
         reference=ref, sensitive=sensitive,
         approved_sensitive=tuple(a for a in approved if a in features), top_k=top_k,
         top_k_protective=es.top_k_protective, materiality=es.materiality,
-        level=es.reason_level, monotone=monotone, category_maps=maps,
+        level=es.level_for(cohort.task), monotone=monotone, category_maps=maps,
         directions=directions, min_direction=es.min_direction_consistency,
         scores=f.loc[ids, "score"].to_dict(), flagged=f.loc[ids, "flagged"].to_dict(),
         num_threads=threads)

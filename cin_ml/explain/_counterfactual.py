@@ -25,7 +25,9 @@ MARK_FAMILY_KINDS = ("mark", "trend", "volatility", "count_below")
 SUBJECTS = {"lecture": "francais", "ecriture": "francais", "resoudre": "mathematique",
             "raisonner": "mathematique"}
 """Subject of each competency (``level="subject"``: French, mathematics)."""
-LEVELS = ("feature", "family", "subject")
+ALL_MARKS = "resultats"
+"""The one unit of every mark (``level="marks"``)."""
+LEVELS = ("feature", "family", "subject", "marks")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Unit:
 def reason_units(features: Sequence[str], families: Mapping[str, str], level: str,
                  categorical: Sequence[str] = ()) -> tuple[Unit, ...]:
     """The units reasons are stated about (``level`` in :data:`LEVELS`: one feature, a
-    competency's marks, or a subject's marks)."""
+    competency's marks, a subject's marks, or all marks together)."""
     if level not in LEVELS:
         raise ValueError(f"reason level must be one of {', '.join(LEVELS)}; got {level!r}")
     cats = set(categorical)
@@ -59,7 +61,7 @@ def reason_units(features: Sequence[str], families: Mapping[str, str], level: st
         fam = families.get(f, info.family)
         if (level != "feature" and f not in cats and info.competency is not None
                 and info.kind in MARK_FAMILY_KINDS and fam == info.competency):
-            key = SUBJECTS[fam] if level == "subject" else fam
+            key = {"subject": SUBJECTS[fam], "marks": ALL_MARKS}.get(level, fam)
             grouped.setdefault(key, []).append(j)
         else:
             units.append(Unit(f, fam, "feature", f, (j,), (j,)))
@@ -72,7 +74,7 @@ def reason_units(features: Sequence[str], families: Mapping[str, str], level: st
                          for j in cols)
             continue
         grades = tuple(sorted({parse_feature(features[j]).grade for j in quote}))
-        subject = key if level == "subject" else None
+        subject = key if level in ("subject", "marks") else None
         units.append(Unit(f"{key}:*", subject or fam, level, features[quote[0]],
                           tuple(cols), tuple(quote), grades, subject))
     return tuple(units)

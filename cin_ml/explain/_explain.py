@@ -58,6 +58,7 @@ class Explanation:
     reasons_check: dict = field(default_factory=dict)
     monotone: dict = field(default_factory=dict)
     directions: dict = field(default_factory=dict)
+    level: str = ""
 
     def student(self, student_id: str) -> StudentExplanation:
         for s in self.students:
@@ -80,7 +81,7 @@ class Explanation:
     def reasons_dict(self) -> dict:
         """How reasons are chosen and the check of every stated reason against the model."""
         st = self.settings
-        return {"method": REASONS_METHOD, "level": st.reason_level,
+        return {"method": REASONS_METHOD, "level": self.level or st.reason_level,
                 "materiality_points": st.materiality_points, "top_k": st.top_k,
                 "top_k_protective": st.top_k_protective,
                 "min_direction_consistency": st.min_direction_consistency,
@@ -138,7 +139,8 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
                    group_columns: Sequence[str] = (), full: bool = False,
                    cache: Contributions | None = None,
                    monotone: Mapping[str, int] | None = None,
-                   category_maps: Mapping[str, Sequence[str]] | None = None) -> Explanation:
+                   category_maps: Mapping[str, Sequence[str]] | None = None,
+                   task: str | None = None) -> Explanation:
     """Explain a scored cohort.
 
     Parameters
@@ -171,6 +173,8 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
         ``{feature: +1 | -1}``: the model's monotone constraints (``model_meta.json``).
     category_maps
         ``{feature: labels}``: categorical features are quoted as labels.
+    task
+        The model's task: picks the reason level (``ExplainSettings.level_for``).
     """
     if settings is None:
         from ._settings import load_explain_settings
@@ -223,11 +227,12 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
     flags = None if preds is None or "flagged" not in preds.columns else preds["flagged"]
     who = list(dict.fromkeys(sel.flagged + sel.asked))
     directions = model_directions(sample_c, X, ref)
+    level = settings.level_for(task)
     students = explain_students(
         model, X, who, families=fam, reference=ref, sensitive=sens,
         approved_sensitive=tuple(approved_sensitive), top_k=settings.top_k,
         top_k_protective=settings.top_k_protective, materiality=settings.materiality,
-        level=settings.reason_level, monotone=monotone, category_maps=category_maps,
+        level=level, monotone=monotone, category_maps=category_maps,
         contribs=contribs, directions=directions,
         min_direction=settings.min_direction_consistency,
         scores=None if scores is None else scores.to_dict(),
@@ -238,4 +243,4 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
     timings = {"contributions": t1 - t0, "global": t2 - t1, "reasons": t3 - t2,
                "total": t3 - t0}
     return Explanation(sel, contribs, g, students, fam, sens, tuple(approved_sensitive), ref,
-                       timings, settings, check, dict(monotone or {}), directions)
+                       timings, settings, check, dict(monotone or {}), directions, level)

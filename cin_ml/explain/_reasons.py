@@ -304,8 +304,9 @@ def explain_students(model, X: pd.DataFrame, student_ids: Sequence[str], *,
     materiality
         Smallest change of the probability (0.01 = 1 point) a reason must make.
     level
-        ``feature``, ``family`` (a competency's marks reasoned about together) or
-        ``subject`` (French: reading and writing; mathematics: both competencies).
+        ``feature``, ``family`` (a competency's marks reasoned about together),
+        ``subject`` (French: reading and writing; mathematics: both competencies) or
+        ``marks`` (every mark together).
     monotone
         ``{feature: +1 | -1}``: the model's monotone constraints (domain directions); a
         reason on such a feature (or family) must read in that direction.
@@ -357,7 +358,7 @@ def explain_students(model, X: pd.DataFrame, student_ids: Sequence[str], *,
         f = unit.feature
         s, a = f in sens, f in ok
         sign = "+" if d > 0 else "-"
-        code = (f"{info.family.upper()}:{unit.key}:{sign}" if not s or a
+        code = (f"{unit.family.upper()}:{unit.key}:{sign}" if not s or a
                 else f"PROTECTED:{sign}")
         cols = list(unit.columns)
         contrib = None if contribs is None else float(

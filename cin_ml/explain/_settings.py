@@ -11,6 +11,8 @@ from pydantic import Field
 from cin_ml.config import Settings, config_path, read_toml, settings_from_dict
 from cin_ml.errors import ConfigError
 
+Level = Literal["feature", "family", "subject", "marks"]
+
 
 class ExplainSettings(Settings):
     """``[explain]`` section: how contributions are computed and summarized."""
@@ -23,12 +25,17 @@ class ExplainSettings(Settings):
     top_k: int = Field(3, ge=1, le=10)
     top_k_protective: int = Field(2, ge=0, le=10)
     materiality_points: float = Field(1.0, gt=0, le=50)
-    reason_level: Literal["feature", "family", "subject"] = "family"
+    reason_level: Level = "subject"
+    reason_level_by_task: dict[str, Level] = Field(default_factory=dict)
     min_direction_consistency: float = Field(0.5, ge=0, le=1)
     dependence_plots: int = Field(4, ge=0, le=20)
     beeswarm_max_rows: int = Field(2000, ge=50)
     min_group_size: int = Field(30, ge=1)
     seed: int = 7
+
+    def level_for(self, task: str | None) -> str:
+        """Reason level of ``task`` (``reason_level_by_task``, else ``reason_level``)."""
+        return self.reason_level_by_task.get(task or "", self.reason_level)
 
     @property
     def materiality(self) -> float:

@@ -66,7 +66,7 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                        settings=settings, approved_sensitive=approved, sensitive=sens,
                        group_columns=groups, full=full, cache=cache,
                        monotone=(meta.get("monotone") or {}).get("features", {}),
-                       category_maps=meta.get("category_maps") or {})
+                       category_maps=meta.get("category_maps") or {}, task=bundle.task)
     sample = e.contributions.subset(e.selection.sample)
     figs = {"explain/plots/beeswarm.png": beeswarm(sample, X, max_rows=settings.beeswarm_max_rows,
                                                    seed=settings.seed),

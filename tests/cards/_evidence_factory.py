@@ -47,7 +47,7 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
                            approved_sensitive=["intervention_plan"],
                            sensitive=["intervention_plan"], group_columns=groups,
                            monotone=result.monotone["features"],
-                           category_maps=result.category_maps)
+                           category_maps=result.category_maps, task=task)
     from cin_ml.explain import truth_agreement
     from cin_ml.simulator import true_feature_signs
 

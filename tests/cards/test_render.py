@@ -165,7 +165,7 @@ def test_no_student_identifier_appears(made, small_sim, rendering):
 def test_explanation_section_states_method_materiality_monotone_and_checks(card, rendering):
     e = card.explanations
     assert e.reasons_method.startswith("counterfactual on the calibrated model")
-    assert e.materiality_points == 1.0 and e.reason_level == "family"
+    assert e.materiality_points == 1.0 and e.reason_level == "subject"
     assert {m.family for m in e.monotone_families} == {"lecture", "ecriture", "resoudre",
                                                        "raisonner", "absences"}
     assert e.contradictions == 0 and e.reasons_checked > 0
@@ -175,6 +175,7 @@ def test_explanation_section_states_method_materiality_monotone_and_checks(card,
     en = rendering.file("card.en.md")
     assert "vérifiées contrefactuellement sur le modèle calibré" in fr
     assert "au moins 1,0 point(s)" in fr and "TreeSHAP" in fr
+    assert "résultats regroupés par matière (français, mathématique)" in fr
     assert "Contraintes de monotonie" in fr and "Contradictions mesurées" in fr
     assert f"{e.contradictions} / {e.reasons_checked}" in fr
     assert "Accord avec la vérité du simulateur" in fr

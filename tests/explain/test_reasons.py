@@ -164,6 +164,22 @@ def test_subject_level_reasons_group_reading_and_writing(booster, setup):
         explain_students(booster, df, ids, families=fam, reference=ref, level="school")
 
 
+def test_all_marks_level_and_level_per_task(booster, setup):
+    from cin_ml.explain import load_explain_settings
+
+    df, fam, ref, flagged = setup
+    ids = [s for s, f in flagged.items() if f][:100]
+    out = explain_students(booster, df, ids, families=fam, reference=ref, flagged=flagged,
+                           level="marks", monotone=MONO)
+    rs = [r for s in out for r in s.reasons if r.level == "marks"]
+    assert rs and all(r.code.startswith("RESULTATS:resultats:*") for r in rs)
+    assert rs[0].text_fr.startswith("Résultats scolaires (français et mathématique) en 3e "
+                                    "année : moyenne de")
+    assert rs[0].text_en.startswith("School marks (French and mathematics), grade 3: average")
+    es = load_explain_settings()[0]
+    assert es.level_for("ecriture_4e") == "subject" and es.level_for("decrochage") == "marks"
+
+
 def test_categorical_values_read_as_labels():
     import lightgbm as lgb
 
