@@ -118,7 +118,9 @@ def explain_scored(model, cohort: ScoredCohort, student_ids: Sequence[str], *, t
                    explain_settings=None) -> dict:
     """Per-student reasons (``cin_ml.explain``) for ``student_ids`` of ``cohort``.
 
-    Reference values (medians) come from the whole scored cohort; sensitive features are
+    Reasons are verified counterfactually on the model (``cin_ml.explain``); only flagged
+    students get risk reasons. Reference values (medians) come from the whole scored cohort;
+    categorical values are read through the model's category maps; sensitive features are
     named only when the model's feature policy approved them with a justification.
 
     Returns
@@ -131,6 +133,7 @@ def explain_scored(model, cohort: ScoredCohort, student_ids: Sequence[str], *, t
         explain_students,
         family_map,
         load_explain_settings,
+        model_directions,
         reference_values,
         sensitive_features,
     )
@@ -141,18 +144,29 @@ def explain_scored(model, cohort: ScoredCohort, student_ids: Sequence[str], *, t
     es = explain_settings or load_explain_settings()[0]
     ids = [str(s) for s in student_ids]
     X = cohort.X
-    contribs = compute_contributions(model.model, X.loc[ids], np.array(ids, dtype=object),
-                                     num_threads=resolve_threads(es.num_threads, len(ids)),
-                                     chunk_rows=es.chunk_rows)
+    meta = getattr(model, "model_meta", None) or {}
+    maps = {k: v for k, v in (meta.get("category_maps") or {}).items() if k in X.columns}
+    monotone = (meta.get("monotone") or {}).get("features", {})
     sens, approved = _approved_sensitive(getattr(model, "feature_policy", {}) or {})
-    features = list(contribs.features)
+    features = list(X.columns)
     sensitive = tuple(dict.fromkeys(sensitive_features(features)
                                     + tuple(f for f in sens if f in features)))
     f = cohort.frame
+    ref = reference_values(X, list(maps))
+    # the model's direction on each feature, from TreeSHAP over (a sample of) the cohort
+    sample = X if len(X) <= es.global_sample else X.sample(es.global_sample,
+                                                           random_state=es.seed)
+    threads = resolve_threads(es.num_threads, len(sample))
+    directions = model_directions(
+        compute_contributions(model.model, sample, np.array(sample.index, dtype=object),
+                              num_threads=threads, chunk_rows=es.chunk_rows), X, ref)
     exps = explain_students(
-        contribs, X, ids, families=family_map(features), reference=reference_values(X),
-        sensitive=sensitive, approved_sensitive=tuple(a for a in approved if a in features),
-        top_k=top_k, top_k_protective=es.top_k_protective,
-        min_abs_contribution=es.min_abs_contribution,
-        scores=f.loc[ids, "score"].to_dict(), flagged=f.loc[ids, "flagged"].to_dict())
+        model.model, X, ids, families=family_map(features),
+        reference=ref, sensitive=sensitive,
+        approved_sensitive=tuple(a for a in approved if a in features), top_k=top_k,
+        top_k_protective=es.top_k_protective, materiality=es.materiality,
+        level=es.level_for(cohort.task), monotone=monotone, category_maps=maps,
+        directions=directions, min_direction=es.min_direction_consistency,
+        scores=f.loc[ids, "score"].to_dict(), flagged=f.loc[ids, "flagged"].to_dict(),
+        num_threads=threads)
     return {e.student_id: e for e in exps}

@@ -239,7 +239,7 @@ def build_card(evidence: CardEvidence, sections: CardSections, *,
         capacity=thr.get("capacity"), target_recall=thr.get("target_recall"),
         prepared_by=sections.prepared_by)
     fair = fairness_section(evidence.fairness, evidence.mitigation)
-    expl = explanations_section(evidence.explain)
+    expl = explanations_section(evidence.explain, meta.get("monotone"))
     pol = feature_policy_section(evidence.feature_policy)
     iu = sections.intended_use
     parts = dict(

@@ -19,6 +19,7 @@ from cin_ml.cards._schema import (
     FnrFlagRow,
     Interval,
     Justification,
+    MonotoneFamily,
     Text,
     VirtualCheck,
     VirtualCSS,
@@ -84,8 +85,10 @@ def fairness_section(audit: Mapping | None, mitigation: Mapping | None = None
         breakdowns=tuple(breakdowns), fnr_flags=flags, mitigation=mit)
 
 
-def explanations_section(explain: Mapping | None) -> Explanations:
-    """Explanation section from ``explain/global.json`` (``None``: explain not run)."""
+def explanations_section(explain: Mapping | None,
+                         monotone: Mapping | None = None) -> Explanations:
+    """Explanation section from ``explain/global.json`` (``None``: explain not run) and the
+    model's monotone constraints (``model_meta.json["monotone"]``)."""
     if explain is None:
         return Explanations(status="not_run", note=Text(
             fr="Les explications n'ont pas été calculées pour ce modèle (cin-ml explain).",
@@ -103,12 +106,23 @@ def explanations_section(explain: Mapping | None) -> Explanations:
     stab = g.get("stability") or {}
     ex = explain.get("explainer", {})
     add = explain.get("additivity_max_error")
+    rs = explain.get("reasons") or {}
+    check, truth = rs.get("check") or {}, rs.get("truth") or {}
+    mono = monotone or {}
+    fams_m = tuple(MonotoneFamily(family=f, label=family_label(f), direction=d)
+                   for f, d in (mono.get("families") or {}).items() if d != "free")
     return Explanations(
         status="available", method=str(ex.get("method", ex.get("name", "tree SHAP"))),
         n_students=g.get("n_students"), drivers=drivers, families=fams,
         stability_spearman_median=stab.get("spearman_median"),
         stability_top_k_overlap_min=stab.get("top_k_overlap_min"),
-        additivity_max_error=None if add is None else float(f"{add:.3g}"))
+        additivity_max_error=None if add is None else float(f"{add:.3g}"),
+        reasons_method=str(rs.get("method", "")), reason_level=str(rs.get("level", "")),
+        materiality_points=rs.get("materiality_points"), monotone_families=fams_m,
+        monotone_method=str(mono.get("method", "")) if fams_m else "",
+        reasons_checked=check.get("n_reasons"), students_checked=check.get("n_students"),
+        contradictions=check.get("contradictions"), truth_agreement=truth.get("agreement"),
+        truth_pairs=truth.get("n_judged"), truth_inert_first=truth.get("inert_first_reason"))
 
 
 def feature_policy_section(policy: Mapping | None) -> FeaturePolicy:

@@ -170,6 +170,14 @@ class FamilyShare(_Model):
     share: float
 
 
+class MonotoneFamily(_Model):
+    """A feature family whose domain direction the model is constrained to."""
+
+    family: str
+    label: Text
+    direction: str
+
+
 class Explanations(_Model):
     status: EvidenceStatus
     note: Text = Text()
@@ -180,6 +188,17 @@ class Explanations(_Model):
     stability_spearman_median: float | None = None
     stability_top_k_overlap_min: float | None = None
     additivity_max_error: float | None = None
+    reasons_method: str = ""
+    reason_level: str = ""
+    materiality_points: float | None = None
+    monotone_families: tuple[MonotoneFamily, ...] = ()
+    monotone_method: str = ""
+    reasons_checked: int | None = None
+    students_checked: int | None = None
+    contradictions: int | None = None
+    truth_agreement: float | None = None
+    truth_pairs: int | None = None
+    truth_inert_first: int | None = None
 
 
 class Justification(_Model):

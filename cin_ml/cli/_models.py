@@ -190,6 +190,16 @@ def _print_explain_summary(s: dict) -> None:
             vf = st["versus_full"]
             console.print(f"Default sample vs full cohort: Spearman {vf['spearman']:.3f}, "
                           f"top-{vf['top_k']} overlap {vf['top_k_overlap']:.2f}")
+    rc = s.get("reasons_check")
+    if rc:
+        console.print(f"Reasons: {rc['n_reasons']:,} stated for {rc['n_students']:,} students, "
+                      f"each re-checked on the model: {rc['contradictions']} contradiction(s) "
+                      f"(materiality {rc['materiality_points']:g} point(s))")
+    tr = s.get("reasons_truth")
+    if tr and tr.get("agreement") is not None:
+        console.print(f"Agreement with the simulator's truth: {100 * tr['agreement']:.1f}% of "
+                      f"{tr['n_judged']:,} (student, reason) pairs; inert first reason: "
+                      f"{tr['inert_first_reason']}")
     if "student" in s:
         console.print(f"\n[bold]{s['student']}[/] flagged={s['flagged']} score="
                       f"{s['score'] if s['score'] is None else round(s['score'], 3)}")

@@ -1,7 +1,8 @@
 """Explanations of LightGBM risk models: exact per-student contributions (LightGBM's native
 ``pred_contrib``, i.e. tree-path-dependent SHAP values in log-odds space), global importance
-per feature, family and audited group with a stability report, plain-language reasons in
-French and English, and a one-page explanation sheet per student.
+per feature, family and audited group with a stability report, per-student reasons verified
+counterfactually on the calibrated model (weights in probability points) in French and
+English, and a one-page explanation sheet per student.
 
 Sibling of ``cin_ml.fairness`` (neither imports the other); never imports mlflow. Public
 names resolve lazily (PEP 562): importing this package loads no heavy library; LightGBM,
@@ -18,6 +19,12 @@ _EXPORTS: dict[str, str] = {
     "ExplainerInfo": "_contrib",
     "compute_contributions": "_contrib",
     "contributions_from_frame": "_contrib",
+    # counterfactual reasons
+    "check_reasons": "_counterfactual",
+    "implied_sign": "_counterfactual",
+    "model_directions": "_counterfactual",
+    "reason_units": "_counterfactual",
+    "truth_agreement": "_counterfactual",
     # cohort orchestration (pure)
     "Explanation": "_explain",
     "Selection": "_explain",
@@ -39,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "Reason": "_reasons",
     "StudentExplanation": "_reasons",
     "explain_students": "_reasons",
+    "format_points": "_reasons",
     "format_value": "_reasons",
     "reference_values": "_reasons",
     "render_sheet": "_sheet",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from cin_ml.errors import DataError
 from cin_ml.models import resolve_threads
 
 from ._contrib import Contributions, compute_contributions, merge_contributions
+from ._counterfactual import check_reasons, model_directions
 from ._features import family_map, sensitive_features
 from ._global import GlobalExplanation, global_importance, mean_abs, stability
 from ._reasons import StudentExplanation, explain_students, reference_values
@@ -55,6 +56,10 @@ class Explanation:
     reference: dict
     timings: dict
     settings: ExplainSettings
+    reasons_check: dict = field(default_factory=dict)
+    monotone: dict = field(default_factory=dict)
+    directions: dict = field(default_factory=dict)
+    level: str = ""
 
     def student(self, student_id: str) -> StudentExplanation:
         for s in self.students:
@@ -71,11 +76,31 @@ class Explanation:
                 "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
                 "families": self.families, "sensitive_features": list(self.sensitive),
                 "approved_sensitive_features": list(self.approved_sensitive),
-                "reference": self.reference, "global": self.global_.to_dict()}
+                "reference": self.reference, "global": self.global_.to_dict(),
+                "reasons": self.reasons_dict()}
+
+    def reasons_dict(self) -> dict:
+        """How reasons are chosen and the check of every stated reason against the model."""
+        st = self.settings
+        return {"method": REASONS_METHOD, "level": self.level or st.reason_level,
+                "materiality_points": st.materiality_points, "top_k": st.top_k,
+                "top_k_protective": st.top_k_protective,
+                "min_direction_consistency": st.min_direction_consistency,
+                "monotone_features": self.monotone, "model_directions": self.directions,
+                "check": self.reasons_check}
 
     def students_dict(self) -> dict:
         """``students.json``: reasons of every flagged or asked student."""
         return {"students": [s.to_dict() for s in self.students]}
+
+
+REASONS_METHOD = (
+    "counterfactual on the calibrated model: a reason is stated only if setting its "
+    "feature(s) to the quoted reference (same-level median) moves the predicted probability "
+    "by at least the materiality in the stated direction; weight = that change in "
+    "probability points; a feature without a monotone constraint only in the direction the "
+    "model consistently gives it (TreeSHAP direction consistency); risk reasons for flagged "
+    "students only; global importance by TreeSHAP (pred_contrib)")
 
 
 def _indexed(features: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +138,10 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
                    families: Mapping[str, str] | None = None,
                    approved_sensitive: Sequence[str] = (), sensitive: Sequence[str] = (),
                    group_columns: Sequence[str] = (), full: bool = False,
-                   cache: Contributions | None = None) -> Explanation:
+                   cache: Contributions | None = None,
+                   monotone: Mapping[str, int] | None = None,
+                   category_maps: Mapping[str, Sequence[str]] | None = None,
+                   task: str | None = None) -> Explanation:
     """Explain a scored cohort.
 
     Parameters
@@ -142,6 +170,12 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
         with it is reported).
     cache
         Contributions already computed for this model (rows reused, not recomputed).
+    monotone
+        ``{feature: +1 | -1}``: the model's monotone constraints (``model_meta.json``).
+    category_maps
+        ``{feature: labels}``: categorical features are quoted as labels.
+    task
+        The model's task: picks the reason level (``ExplainSettings.level_for``).
     """
     if settings is None:
         from ._settings import load_explain_settings
@@ -189,19 +223,25 @@ def explain_cohort(model, features: pd.DataFrame, predictions: pd.DataFrame | No
             contribs.subset(default), resamples=settings.stability_resamples,
             top_k=settings.stability_top_k, seed=settings.seed, full=mean_abs(sample_c)))
     t2 = time.perf_counter()
-    ref = reference_values(X[list(contribs.features)])
+    ref = reference_values(X[list(contribs.features)], list(category_maps or {}))
     scores = None if preds is None or "score" not in preds.columns else preds["score"]
     flags = None if preds is None or "flagged" not in preds.columns else preds["flagged"]
     who = list(dict.fromkeys(sel.flagged + sel.asked))
+    directions = model_directions(sample_c, X, ref)
+    level = settings.level_for(task)
     students = explain_students(
-        contribs, X, who, families=fam, reference=ref, sensitive=sens,
+        model, X, who, families=fam, reference=ref, sensitive=sens,
         approved_sensitive=tuple(approved_sensitive), top_k=settings.top_k,
-        top_k_protective=settings.top_k_protective,
-        min_abs_contribution=settings.min_abs_contribution,
+        top_k_protective=settings.top_k_protective, materiality=settings.materiality,
+        level=level, monotone=monotone, category_maps=category_maps,
+        contribs=contribs, directions=directions,
+        min_direction=settings.min_direction_consistency,
         scores=None if scores is None else scores.to_dict(),
-        flagged=None if flags is None else flags.astype(bool).to_dict())
+        flagged=None if flags is None else flags.astype(bool).to_dict(), num_threads=threads)
+    check = check_reasons(model, X, students, materiality=settings.materiality,
+                          num_threads=threads)
     t3 = time.perf_counter()
     timings = {"contributions": t1 - t0, "global": t2 - t1, "reasons": t3 - t2,
                "total": t3 - t0}
     return Explanation(sel, contribs, g, students, fam, sens, tuple(approved_sensitive), ref,
-                       timings, settings)
+                       timings, settings, check, dict(monotone or {}), directions, level)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
 from cin_ml.config import Settings, config_path, read_toml, settings_from_dict
 from cin_ml.errors import ConfigError
+
+Level = Literal["feature", "family", "subject", "marks"]
 
 
 class ExplainSettings(Settings):
@@ -20,11 +23,23 @@ class ExplainSettings(Settings):
     stability_top_k: int = Field(10, ge=1)
     top_k: int = Field(3, ge=1, le=10)
     top_k_protective: int = Field(2, ge=0, le=10)
-    min_abs_contribution: float = Field(0.01, ge=0)
+    materiality_points: float = Field(1.0, gt=0, le=50)
+    reason_level: Level = "subject"
+    reason_level_by_task: dict[str, Level] = Field(default_factory=dict)
+    min_direction_consistency: float = Field(0.5, ge=0, le=1)
     dependence_plots: int = Field(4, ge=0, le=20)
     beeswarm_max_rows: int = Field(2000, ge=50)
     min_group_size: int = Field(30, ge=1)
     seed: int = 7
+
+    def level_for(self, task: str | None) -> str:
+        """Reason level of ``task`` (``reason_level_by_task``, else ``reason_level``)."""
+        return self.reason_level_by_task.get(task or "", self.reason_level)
+
+    @property
+    def materiality(self) -> float:
+        """Materiality as a probability (``materiality_points / 100``)."""
+        return self.materiality_points / 100
 
 
 class SheetSettings(Settings):

@@ -16,12 +16,14 @@ from cin_ml.models._metrics import (
     rates_at,
     reliability,
 )
+from cin_ml.models._monotone import feature_constraint, monotone_constraints
 from cin_ml.models._names import is_positional, model_input_names
 from cin_ml.models._plain import PlainModel, fit_plain
 from cin_ml.models._plots import evaluation_figures
 from cin_ml.models._settings import (
     PARALLEL_MIN_ROWS,
     ModelSettings,
+    MonotoneSettings,
     available_cores,
     load_model_settings,
     resolve_threads,
@@ -33,6 +35,7 @@ __all__ = [
     "PARALLEL_MIN_ROWS",
     "CohortSplit",
     "ModelSettings",
+    "MonotoneSettings",
     "PlainModel",
     "TrainingResult",
     "auc",
@@ -45,10 +48,12 @@ __all__ = [
     "cohort_split",
     "encode",
     "evaluation_figures",
+    "feature_constraint",
     "fit_plain",
     "is_positional",
     "load_model_settings",
     "model_input_names",
+    "monotone_constraints",
     "rates_at",
     "reliability",
     "resolve_threads",

@@ -125,6 +125,28 @@ class BaselineSettings(Settings):
     logistic_max_iter: int = Field(500, ge=10)
 
 
+Direction = Literal["increasing", "decreasing", "free"]
+
+
+class MonotoneSettings(Settings):
+    """``[monotone]``: direction of the risk as each feature family's level rises
+    (``cin_ml.models._monotone`` says how each feature inherits it)."""
+
+    lecture: Direction = "free"
+    ecriture: Direction = "free"
+    resoudre: Direction = "free"
+    raisonner: Direction = "free"
+    absences: Direction = "free"
+    parcours: Direction = "free"
+    contexte: Direction = "free"
+    plan: Direction = "free"
+    method: Literal["basic", "intermediate", "advanced"] = "intermediate"
+
+    def families(self) -> dict[str, str]:
+        """``{family: direction}`` for every family."""
+        return {k: v for k, v in self.model_dump().items() if k != "method"}
+
+
 class ModelSettings(Settings):
     """The whole ``configs/models.toml``."""
 
@@ -135,6 +157,7 @@ class ModelSettings(Settings):
     threshold: ThresholdSettings = Field(default_factory=ThresholdSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     baselines: BaselineSettings = Field(default_factory=BaselineSettings)
+    monotone: MonotoneSettings = Field(default_factory=MonotoneSettings)
 
 
 def load_model_settings(path: Path | str | None = None) -> ModelSettings:

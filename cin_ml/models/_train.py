@@ -13,6 +13,7 @@ from cin_ml.features import FeatureFrame
 from cin_ml.models import _metrics as M
 from cin_ml.models._baselines import logistic_baseline
 from cin_ml.models._booster import category_maps, encode, fit_booster, fit_platt, fold_platt, tune
+from cin_ml.models._monotone import monotone_constraints, monotone_record
 from cin_ml.models._settings import ModelSettings, load_model_settings
 from cin_ml.models._split import CohortSplit, cohort_split
 
@@ -41,12 +42,14 @@ class TrainingResult:
     test_features: pd.DataFrame
     policy: dict
     timings: dict = field(default_factory=dict)
+    monotone: dict = field(default_factory=dict)
 
     def model_meta(self) -> dict:
         """Contents of ``model_meta.json``."""
         return {"task": self.task, "features": list(self.features),
                 "category_maps": self.category_maps, "threshold": self.threshold,
                 "calibrator": self.calibration, "best_iteration": self.best_iteration,
+                "monotone": self.monotone,
                 "output": "calibrated probability of the event (calibration folded into "
                           "the booster)"}
 
@@ -55,7 +58,7 @@ class TrainingResult:
                 "best_iteration": self.best_iteration, "cv": list(self.cv),
                 "calibration": self.calibration, "threshold": self.threshold,
                 "split": self.split.to_dict(), "metrics": self.metrics,
-                "timings": self.timings}
+                "timings": self.timings, "monotone": self.monotone}
 
 
 def choose_threshold(y: np.ndarray, p: np.ndarray, settings) -> dict:
@@ -116,8 +119,14 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
             raise DataError(f"task '{frame.task.name}': {name} cohort(s) have a single class")
     tr, va, te = (part[k].to_numpy() for k in ("train", "valid", "test"))
     lg = s.lightgbm
-    base = lg.params(n_rows=int(tr.sum()))
     cats = list(maps)
+    families = s.monotone.families()
+    constraints = monotone_constraints(list(frame.X.columns), families, cats)
+    mono = monotone_record(list(frame.X.columns), families, constraints, s.monotone.method)
+    base = lg.params(n_rows=int(tr.sum()))
+    if any(constraints):
+        base.update(monotone_constraints=constraints,
+                    monotone_constraints_method=s.monotone.method)
     groups = pop["school_id"].fillna("?").astype(str).to_numpy()
     t1 = time.perf_counter()
     chosen, cv = tune(Xe[tr], y[tr], groups[tr], base, s.tuning.candidates, s.tuning.n_folds,
@@ -188,7 +197,7 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
     return TrainingResult(frame.task.name, booster, tuple(frame.X.columns), maps, params,
                           int(best), tuple(cv), calib, threshold, split, metrics, test, tf,
                           frame.policy.to_dict(),
-                          {k: round(v, 4) for k, v in timings.items()})
+                          {k: round(v, 4) for k, v in timings.items()}, mono)
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:

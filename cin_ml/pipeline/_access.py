@@ -157,8 +157,11 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
         report = school_report(cohort, tables, scope, settings.bands, explanations=exps,
                                lang=lang, min_cell_size=rs.min_cell_size)
         contact = getattr(sheet_cfg, f"contact_{lang}")
+        id_kind = _id_kind(tables)
         sheets = {s: render_sheet(e, lang=lang, task=bundle.task, contact=contact,
-                                  model_ref=ref) for s, e in exps.items()}
+                                  model_ref=ref, id_kind=id_kind,
+                                  materiality_points=es.materiality_points)
+                  for s, e in exps.items()}
         report = dataclasses.replace(report, sheets=sheets)
     elif role == "css":
         report = css_report(cohort, tables, scope, settings.bands,
@@ -191,3 +194,14 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     progress(f"wrote {target}")
     return json.loads(json.dumps({**report.to_dict(), **meta, "out": str(target),
                                   "html": str(target / "report.html")}, default=str))
+
+
+def _id_kind(tables) -> str:
+    """What a scored extract's student ids are: the school's own record numbers when the
+    extract still carries direct identifiers (source form), else keyed pseudonyms."""
+    from cin_ml.schema import TABLES, Role
+
+    st = tables["students"]
+    direct = [c.name for c in TABLES["students"].columns
+              if c.role == Role.DIRECT_IDENTIFIER and c.name != "student_id"]
+    return "record" if any(c in st.columns for c in direct) else "pseudonym"

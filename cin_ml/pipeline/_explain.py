@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cin_ml.pipeline._common import Progress, _quiet, load_publishable_run
-from cin_ml.run_contract import Artifact
+from cin_ml.run_contract import Artifact, Tag
 
 
 def _policy_sensitive(policy: dict) -> tuple[list[str], list[str]]:
@@ -61,9 +61,12 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
     sens, approved = _policy_sensitive(bundle.feature_policy)
     groups = [c for c in AUDIT_ATTRIBUTES if c in preds.columns]
     progress(f"explaining {len(X):,} test students ({'all' if full else 'where needed'})")
+    meta = bundle.model_meta
     e = explain_cohort(bundle.model, X, preds, asked=[student] if student else [],
                        settings=settings, approved_sensitive=approved, sensitive=sens,
-                       group_columns=groups, full=full, cache=cache)
+                       group_columns=groups, full=full, cache=cache,
+                       monotone=(meta.get("monotone") or {}).get("features", {}),
+                       category_maps=meta.get("category_maps") or {}, task=bundle.task)
     sample = e.contributions.subset(e.selection.sample)
     plots = Artifact.EXPLAIN_PLOTS
     figs = {Artifact.plot(plots, "beeswarm"): beeswarm(
@@ -74,7 +77,15 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                                                                    seed=settings.seed)
     for attr in e.global_.per_group:
         figs[Artifact.plot(plots, f"groups_{attr}")] = group_bars(e.global_, attr)
-    files: dict = {Artifact.EXPLAIN_GLOBAL: e.to_dict(),
+    global_ = e.to_dict()
+    if bundle.tags.get(Tag.TRUTH):
+        # simulated data with a known truth: do the stated directions agree with it?
+        from cin_ml.explain import truth_agreement
+        from cin_ml.simulator import true_feature_signs
+
+        global_["reasons"]["truth"] = truth_agreement(
+            e.students, true_feature_signs(bundle.task, bundle.features))
+    files: dict = {Artifact.EXPLAIN_GLOBAL: global_,
                    Artifact.EXPLAIN_STUDENTS: e.students_dict(),
                    Artifact.EXPLAIN_CONTRIBUTIONS: e.contributions.frame(), **figs}
     summary = {"run_id": run_id, "task": bundle.task, **e.selection.to_dict(),
@@ -83,12 +94,16 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                "top_families": [list(x) for x in e.global_.per_family[:5]],
                "stability": (e.global_.stability.to_dict() if e.global_.stability else None),
                "additivity_max_error": e.contributions.max_additivity_error,
-               "examples": _flagged_examples(preds)}
+               "examples": _flagged_examples(preds),
+               "reasons_check": global_["reasons"]["check"],
+               "reasons_truth": global_["reasons"].get("truth")}
     if student:
         st = e.student(student)
         html = render_sheet(st, lang=lang, task=bundle.task,
                             contact=getattr(sheet_cfg, f"contact_{lang}"),
-                            model_ref=f"{bundle.task} · run {run_id}")
+                            model_ref=f"{bundle.task} · run {run_id}",
+                            id_kind="synthetic" if bundle.data_form == "virtual" else "pseudonym",
+                            materiality_points=settings.materiality_points)
         files[Artifact.explain_sheet(student, lang)] = html
         local = Path(out) / run_id / f"{student}.{lang}.html"
         local.parent.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "TRUTH_FILES": "_truth",
     "read_truth": "_truth",
     "write_truth": "_truth",
+    "drivers_table": "_drivers",
+    "true_feature_signs": "_drivers",
     "AgreementSimulation": "_agreements",
     "load_agreement_simulation": "_agreements",
     "simulate_agreements": "_agreements",

@@ -7,6 +7,9 @@ inert on purpose, so that explanations can be checked against the truth.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from fnmatch import fnmatch
+
 import pandas as pd
 
 _ROWS = [
@@ -45,3 +48,41 @@ _ROWS = [
 def drivers_table() -> pd.DataFrame:
     """One row per (task, driver)."""
     return pd.DataFrame(_ROWS, columns=["task", "driver", "effect", "causal", "feature_hint"])
+
+
+# Sign of each causal driver's effect on the risk as the features it is observed through
+# rise (a higher literacy shows as higher marks and lowers the risk of failing: -1).
+_RISK_SIGN = {
+    ("ecriture_4e", "latent literacy at grade 4"): -1,
+    ("ecriture_4e", "literacy slope"): -1,
+    ("ecriture_4e", "school IMSE decile"): 1,
+    ("ecriture_4e", "mother's education"): -1,
+    ("ecriture_4e", "intervention plan"): 1,
+    ("decrochage", "mean latent ability"): -1,
+    ("decrochage", "primary grade retentions"): 1,
+    ("decrochage", "school IMSE decile"): 1,
+    ("decrochage", "intervention plan"): 1,
+    ("decrochage", "absence frailty"): 1,
+    ("decrochage", "mother's education"): -1,
+}
+
+
+def true_feature_signs(task: str, features: Sequence[str]) -> dict[str, int]:
+    """Sign of the true effect on ``task``'s risk of each feature's level rising, from the
+    drivers' ``feature_hint``: -1 / +1 through a causal driver (a count of marks below the
+    pass mark reverses a mark's sign), 0 for a feature only an inert driver names. Features
+    no driver names, and mark volatility (no sign), are left out (no known truth)."""
+    rows = [r for r in _ROWS if r[0] == task]
+    out: dict[str, int] = {}
+    for f in features:
+        hits = [(r[1], r[3]) for r in rows
+                if any(h.strip() and fnmatch(f, h.strip()) for h in r[4].split(","))]
+        causal = [d for d, c in hits if c and (task, d) in _RISK_SIGN]
+        if causal:
+            if f.endswith("_volatility"):
+                continue
+            sign = _RISK_SIGN[(task, causal[0])]
+            out[f] = -sign if "_n_below_" in f else sign
+        elif hits and not any(c for _, c in hits):
+            out[f] = 0
+    return out

@@ -90,7 +90,11 @@ def log_training(run_id: str, result, *, data_dir: str, data_form: str,
                   "capacity": result.threshold["capacity"],
                   "train_cohorts": ",".join(map(str, result.split.train)),
                   "valid_cohort": result.split.valid, "test_cohort": result.split.test,
-                  **{f"lgb_{k}": v for k, v in result.params.items()
+                  "monotone_families": ",".join(
+                      f"{k}:{v}" for k, v in (getattr(result, "monotone", None) or {})
+                      .get("families", {}).items() if v != "free") or "none",
+                  **{f"lgb_{k}": (",".join(map(str, v)) if isinstance(v, list) else v)
+                     for k, v in result.params.items()
                      if k not in ("verbosity", "metric", "objective")}}
         with _fluent(store) as mlflow, mlflow.start_run(run_id=run_id):
             mlflow.log_params({k: str(v) for k, v in params.items()})

@@ -80,8 +80,17 @@ def test_school_sees_only_its_own_students_ranked_with_reasons_and_sheets(networ
     flagged = lst.loc[lst["flagged"]]
     assert (flagged["risk_band"] == "eleve").all()
     assert flagged["reasons"].fillna("").str.len().gt(0).all()
+    # issue 16: nobody without a line; no risk reason for a student the model does not flag
+    assert lst["reasons"].fillna("").str.len().gt(0).all()
+    calm = lst.loc[~lst["flagged"], "reasons"]
+    assert (calm == "Aucun facteur de risque notable : le modèle ne signale pas cet "
+                    "élève.").all()
+    assert not lst["reasons"].str.contains("augmente le risque (−", regex=False).any()
     for sheet in lst["sheet"]:
         assert (out / sheet).is_file()
+    page = (out / lst["sheet"].iloc[-1]).read_text(encoding="utf-8")
+    # a source extract: the id is the school's record number, not a pseudonym
+    assert "numéro de dossier" in page and "pseudonyme" not in page
     html = (out / "report.html").read_text(encoding="utf-8")
     others = set(network["tables"]["students"]["student_id"]) - mine
     assert not (set(html.split('"')) | set(html.split(">"))) & {f"sheets/{o}.fr.html"

@@ -45,7 +45,15 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
         groups = [c for c in AUDIT_ATTRIBUTES if c in test.columns]
         e = explain_cohort(result.booster, X, test, settings=settings,
                            approved_sensitive=["intervention_plan"],
-                           sensitive=["intervention_plan"], group_columns=groups)
+                           sensitive=["intervention_plan"], group_columns=groups,
+                           monotone=result.monotone["features"],
+                           category_maps=result.category_maps, task=task)
+    from cin_ml.explain import truth_agreement
+    from cin_ml.simulator import true_feature_signs
+
+    explain = e.to_dict()  # as pipeline.run_explain does for a run with a truth
+    explain["reasons"]["truth"] = truth_agreement(
+        e.students, true_feature_signs(task, list(result.features)))
     run = {"run_id": "0123456789abcdef0123456789abcdef", "task": task, "experiment_id": "1",
            "status": "FINISHED", "model_uri": "models:/m-abc",
            "tags": {"cin.data_form": "deidentified", "cin.data_dir": "/data/deid",
@@ -54,5 +62,5 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
                   "split": result.split.to_dict()}
     ev = CardEvidence(run=run, model_meta=result.model_meta(), evaluation=evaluation,
                       feature_policy=result.policy, fairness=fair.to_dict(),
-                      explain=e.to_dict())
+                      explain=explain)
     return Made(ev, result, fair)

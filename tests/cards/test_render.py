@@ -160,3 +160,26 @@ def test_no_student_identifier_appears(made, small_sim, rendering):
     assert not (ids & tokens)
     leaked = [v for v in direct if v in tokens or (" " in v and v in blob)]
     assert not leaked, leaked[:5]
+
+
+def test_explanation_section_states_method_materiality_monotone_and_checks(card, rendering):
+    e = card.explanations
+    assert e.reasons_method.startswith("counterfactual on the calibrated model")
+    assert e.materiality_points == 1.0 and e.reason_level == "subject"
+    assert {m.family for m in e.monotone_families} == {"lecture", "ecriture", "resoudre",
+                                                       "raisonner", "absences"}
+    assert e.contradictions == 0 and e.reasons_checked > 0
+    assert e.truth_agreement is not None and e.truth_agreement >= 0.95
+    assert e.truth_inert_first == 0
+    fr = rendering.file("card.fr.md")
+    en = rendering.file("card.en.md")
+    assert "vérifiées contrefactuellement sur le modèle calibré" in fr
+    assert "au moins 1,0 point(s)" in fr and "TreeSHAP" in fr
+    assert "résultats regroupés par matière (français, mathématique)" in fr
+    assert "Contraintes de monotonie" in fr and "Contradictions mesurées" in fr
+    assert f"{e.contradictions} / {e.reasons_checked}" in fr
+    assert "Accord avec la vérité du simulateur" in fr
+    assert "verified counterfactually on the calibrated model" in en
+    assert "at least 1.0 percentage point(s)" in en and "Monotone constraints" in en
+    html = rendering.file("card.en.html")
+    assert "Measured contradictions" in html

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import numpy as np
 import pytest
 
 from cin_ml.errors import PolicyError
 from cin_ml.explain import (
     StudentExplanation,
-    compute_contributions,
     explain_students,
     family_map,
     reference_values,
@@ -21,10 +21,10 @@ from cin_ml.explain import (
 @pytest.fixture(scope="module")
 def student(data, booster):
     df, _ = data
-    c = compute_contributions(booster, df.iloc[:300], num_threads=1)
-    (s,) = explain_students(c, df, [df.index[3]], families=family_map(list(df.columns)),
-                            reference=reference_values(df), flagged={df.index[3]: True},
-                            min_abs_contribution=0.0)
+    sid = df.index[int(np.argmax(booster.predict(df)))]
+    (s,) = explain_students(booster, df, [sid], families=family_map(list(df.columns)),
+                            reference=reference_values(df), flagged={sid: True})
+    assert s.reasons
     return s
 
 
@@ -60,8 +60,37 @@ def test_refuses_identifiers_and_unknown_language(student):
         render_sheet(student, lang="de", task="ecriture_4e", contact="x")
 
 
-def test_sheet_without_reasons_says_so(student):
-    empty = StudentExplanation("P9", 0.0, -2.0, 0.1, False, (), ())
-    html = render_sheet(empty, task="decrochage", contact="x")
-    assert "Aucune donnée n'a augmenté" in html.replace("&#39;", "'")
-    assert "ne suggère pas de suivi" in html
+def test_unflagged_sheet_says_the_model_does_not_flag_them(data, booster):
+    df, _ = data
+    sid = df.index[int(np.argmin(booster.predict(df)))]
+    (s,) = explain_students(booster, df, [sid], families=family_map(list(df.columns)),
+                            reference=reference_values(df), flagged={sid: False})
+    assert not s.reasons
+    html = render_sheet(s, task="decrochage", contact="x").replace("&#39;", "'")
+    assert "Le modèle ne signale pas cet élève" in html
+    assert "Facteurs de risque" in html and "Aucun facteur de risque notable" in html
+    assert "Soutien en" not in html  # no subject support recommended
+    en = render_sheet(s, lang="en", task="decrochage", contact="x").replace("&#39;", "'")
+    assert "The model does not flag this student" in en and "No notable risk factor" in en
+    assert "Soutien" not in en and "élève" not in en
+
+
+def test_flagged_sheet_gives_weights_and_materiality(student):
+    html = render_sheet(student, task="ecriture_4e", contact="x", materiality_points=1.0)
+    assert "points)" in html and "au moins 1 point" in html
+    en = render_sheet(student, lang="en", task="ecriture_4e", contact="x")
+    assert "at least 1 point" in en
+
+
+def test_sheet_names_the_id_for_what_it_is(student):
+    assert "Élève (code pseudonyme)" in render_sheet(student, task="ecriture_4e",
+                                                     contact="x")
+    rec = render_sheet(student, task="ecriture_4e", contact="x", id_kind="record")
+    assert "pseudonym" not in rec and "numéro de dossier de l&#39;école" in rec
+    en = render_sheet(student, lang="en", task="ecriture_4e", contact="x", id_kind="record")
+    assert "Student (school record number)" in en and "pseudonym" not in en
+    syn = render_sheet(student, lang="en", task="ecriture_4e", contact="x",
+                       id_kind="synthetic")
+    assert "virtual-data record" in syn
+    with pytest.raises(PolicyError, match="id_kind"):
+        render_sheet(student, task="ecriture_4e", contact="x", id_kind="name")

@@ -132,3 +132,37 @@ def test_indicator_comparison_is_like_for_like(trained):
         top = t.nlargest(k, "score")
         assert same["recall"] == pytest.approx(top["y_true"].sum() / t["y_true"].sum(), abs=1e-6)
         assert same["recall"] > ind["recall"], task
+
+
+def test_monotone_constraints_follow_the_declared_families():
+    from cin_ml.errors import ConfigError
+    from cin_ml.models import MonotoneSettings, feature_constraint, monotone_constraints
+
+    fams = load_model_settings().monotone.families()
+    assert fams["ecriture"] == "decreasing" and fams["absences"] == "increasing"
+    assert fams["parcours"] == fams["contexte"] == fams["plan"] == "free"
+    feats = ["ecriture_g3_mean", "lecture_g2_trend", "lecture_n_below_60",
+             "raisonner_g2_volatility", "absence_rate_non_motivee", "n_retentions",
+             "imse_decile", "language_group"]
+    assert monotone_constraints(feats, fams, ["language_group"]) == [-1, -1, 1, 0, 1, 0, 0, 0]
+    assert feature_constraint("ecriture_g3_mean", MonotoneSettings().families()) == 0
+    with pytest.raises(ConfigError):
+        from cin_ml.config import settings_from_dict
+
+        settings_from_dict(MonotoneSettings, {"ecriture": "upwards"}, "models.toml [monotone]")
+
+
+def test_monotone_constraints_are_recorded_and_hold(trained):
+    r = trained["decrochage"]
+    mono = r.model_meta()["monotone"]
+    assert mono["constrained_families"] == ["absences", "ecriture", "lecture", "raisonner",
+                                            "resoudre"]
+    assert mono["features"]["lecture_g6_mean"] == -1
+    assert mono["features"]["absence_rate_total"] == 1
+    assert r.params["monotone_constraints"] == [mono["features"].get(f, 0) for f in r.features]
+    X = r.test_features.set_index("student_id")[list(r.features)].head(200)
+    for f, sign in (("lecture_g6_mean", -1), ("absence_rate_total", 1)):
+        lo, hi = X.copy(), X.copy()
+        lo[f], hi[f] = X[f].quantile(0.1), X[f].quantile(0.9)
+        diff = r.booster.predict(hi) - r.booster.predict(lo)
+        assert (sign * diff >= -1e-12).all(), f
