@@ -390,13 +390,14 @@ def validate_table(name: str, df: pd.DataFrame, form: str = "source") -> pd.Data
         df = _pandera_schema(table).validate(df, lazy=True)
     except pe.SchemaErrors as exc:
         fc = exc.failure_cases
-        first = fc.iloc[0]
-        col = first["column"]
-        n_bad = int((fc["column"] == col).sum())
-        cases = fc.loc[fc["column"] == col, "failure_case"].head(3).tolist()
+        col = fc.iloc[0]["column"]
+        mine = fc.loc[fc["column"].astype(str) == str(col)]
+        by_check = mine.groupby("check", sort=False).size()
+        checks = ", ".join(f"{c} for {int(n)}" for c, n in by_check.items())
+        cases = mine["failure_case"].head(3).tolist()
         raise SchemaError(
-            f"table '{name}', column '{col}': {first['check']} failed for {n_bad} row(s), "
-            f"e.g. {cases}"
+            f"table '{name}', column '{col}': {len(mine)} row(s) break the contract "
+            f"({checks}), e.g. {cases}"
         ) from None
     except pe.SchemaError as exc:  # pragma: no cover - lazy=True collects instead
         raise SchemaError(f"table '{name}': {exc}") from None

@@ -26,6 +26,18 @@ def _require_deidentified(tables: dict, data: Path) -> None:
                           f"runs need the de-identified form: run `cin-ml deidentify` first")
 
 
+def _validate_contract(tables: dict, data: Path) -> dict:
+    """The data contract's types, ranges, values and keys (``validate_extract``, as
+    ``deidentify`` checks them), before any run is opened: one line naming the file."""
+    from cin_ml.errors import SchemaError
+    from cin_ml.schema import validate_extract
+
+    try:
+        return validate_extract(tables, required=_TRAIN_TABLES, form="deidentified")
+    except SchemaError as exc:
+        raise SchemaError(f"{data}: {exc}") from None
+
+
 def run_harmonize(data: Path | str, out: Path | str | None = None, *,
                   config: Path | str | None = None, truth: Path | str | None = None,
                   progress: Progress = _quiet) -> dict:
@@ -84,6 +96,7 @@ def run_train(data: Path | str, task: str, truth: Path | str | None = None, *,
     mset = load_model_settings(models_config)
     tables = read_extract(data, _TRAIN_TABLES, required=_TRAIN_TABLES)
     _require_deidentified(tables, data)
+    tables = _validate_contract(tables, data)
     consent = check_training_consent(tables, data, agreements)
     # virtual CSS folders carry virtual_css.json (synthesize); anything else that passed the
     # identifier check is treated as de-identified
