@@ -80,7 +80,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     )
     from cin_ml.consent import check_consent
     from cin_ml.errors import ConfigError, DataError, PolicyError
-    from cin_ml.extract import atomic_dir, read_extract, write_json_atomic
+    from cin_ml.extract import atomic_dir, read_extract, write_csv, write_json_atomic
     from cin_ml.features import load_feature_settings
     from cin_ml.tracking import load_run_bundle, resolve_served_model, resolve_store
 
@@ -177,7 +177,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     with atomic_dir(target) as tmp:
         (tmp / "report.html").write_text(html, encoding="utf-8")
         for name, df in report.tables.items():
-            df.to_csv(tmp / f"{name}.csv", index=False)
+            write_csv(df, tmp / f"{name}.csv")
             df.to_parquet(tmp / f"{name}.parquet", index=False)
         for sid, page in sheets.items():
             (tmp / "sheets").mkdir(exist_ok=True)

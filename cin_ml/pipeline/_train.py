@@ -46,7 +46,7 @@ def run_harmonize(data: Path | str, out: Path | str | None = None, *,
     Writes ``<out>/harmonization.json`` (summary, and coverage against ``truth`` when given)
     and ``<out>/unmapped.csv`` (unmapped and ambiguous strings per CSS), atomically.
     """
-    from cin_ml.extract import atomic_dir, read_extract, write_json_atomic
+    from cin_ml.extract import atomic_dir, read_extract, write_csv, write_json_atomic
     from cin_ml.features import (
         harmonize_absences,
         load_harmonize_settings,
@@ -65,8 +65,8 @@ def run_harmonize(data: Path | str, out: Path | str | None = None, *,
         summary["against_truth"] = score_harmonization(h, read_truth(truth).absence_reasons)
     with atomic_dir(out) as tmp:
         write_json_atomic(tmp / "harmonization.json", summary)
-        h.report().to_csv(tmp / "unmapped.csv", index=False)
-        h.mapping.to_csv(tmp / "mapping.csv", index=False)
+        write_csv(h.report(), tmp / "unmapped.csv")
+        write_csv(h.mapping, tmp / "mapping.csv")
     return {"out": str(out), **summary}
 
 
