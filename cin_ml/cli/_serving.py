@@ -38,9 +38,13 @@ def predict(
         s = run_predict(model, data, role, scope, out=out, agreements=agreements, lang=lang,
                         config=config, tracking_uri=tracking_uri, progress=_progress)
         c = s["cohort"]
+
+        def count(n: int | None) -> str:  # an aggregate role's manifest hides small counts
+            return "(hidden)" if n is None else f"{n:,}"
+
         console.print(f"{s['model']['name']} v{s['model']['version']} · {s['role']} {s['scope']}"
-                      f": {c['n_students']:,} students scored, {c['n_flagged']:,} at or above "
-                      f"the threshold ({c['threshold']:.3f})")
+                      f": {count(c['n_students'])} students scored, {count(c['n_flagged'])} at "
+                      f"or above the threshold ({c['threshold']:.3f})")
         if s.get("suppression"):
             sup = s["suppression"]
             console.print(f"cells below {sup['min_cell_size']} hidden: {sup['n_primary']:,} "

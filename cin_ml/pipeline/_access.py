@@ -39,6 +39,13 @@ def _model_datasets(features) -> list[str]:
     return sorted(found)
 
 
+def _published_cohort(cohort: dict, report) -> dict:
+    """The cohort summary of an aggregate report with its counts as the report publishes
+    them (``None`` where hidden): the manifest is an output too."""
+    grand = report.grand_totals()
+    return {**cohort, "n_students": grand["n_students"], "n_flagged": grand["n_at_risk"]}
+
+
 _PREDICT_TABLES = ("css", "students", "enrolments", "marks", "absences", "intervention_plans",
                    "schools", "ministry_exams", "outcomes")
 
@@ -67,6 +74,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
 
     from cin_ml.access import (
         ROLES,
+        attack_tables,
         css_report,
         explain_scored,
         identifier_values,
@@ -170,6 +178,12 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     if role != "school":
         ids = identifier_values(tables)
         findings = scan_frames(report.tables, ids, rs.min_cell_size) + scan_text(html, ids)
+        progress("attacking the report's tables (subtraction, zeros, combinations)")
+        leak = attack_tables(report.tables, rs.min_cell_size)
+        if leak:
+            findings.append(f"the attacker recovers {len(leak.values)} hidden count(s) and "
+                            f"{len(leak.whole_groups)} whole group(s)")
+        meta["cohort"] = _published_cohort(meta["cohort"], report)
         if findings:
             raise PolicyError(f"{role} report for {scope} not published: "
                               + "; ".join(findings))
