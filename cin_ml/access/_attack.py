@@ -9,7 +9,8 @@ cells:
   published total already equals its published parts (every hidden part is then 0, as
   counts are never negative); any linear combination of relations across all tables that
   pins a cell (solved per connected block of hidden cells: a cell is determined when the
-  null space of the system has no component on it);
+  null space of the system has no component on it; an exact basis by QR for small blocks,
+  random projections on the null space by sparse LSQR for large ones);
 - **whole groups** (``Disclosure.whole_groups``): a hidden group size whose parts are
   all known to be 0 but one hidden part (zeros published beside it, or zeros derived as
   above), so the whole group sits in that part: its band, its status, is disclosed even
@@ -36,7 +37,8 @@ Key = str
 Relation = tuple[Key, tuple[Key, ...]]
 
 _TOL = 1e-7
-_MAX_BLOCK = 4000  # hidden cells solved together at most (SVD cost grows as the cube)
+_DENSE_MAX = 200  # hidden cells solved by dense QR at most (its cost grows as the cube)
+_SAMPLES = 4  # random null-space projections above that size
 
 
 def item_key(population: str, coords: Mapping[str, object]) -> Key:
@@ -113,16 +115,40 @@ def _blocks(unknown: set[Key], rels: Sequence[Relation]) -> list[list[int]]:
     return list(out.values())
 
 
-def _solve(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Null-space basis (columns) of ``a`` and one solution of ``a x = b``, by a pivoted QR
-    of ``a.T`` (cheaper than an SVD; the system's entries are 0 and ±1)."""
-    from scipy.linalg import qr, solve_triangular
+def _matrix(rows, cols, vals, shape):
+    """Dense up to :data:`_DENSE_MAX` columns, sparse (CSR) above."""
+    from scipy.sparse import csr_matrix
 
-    q, r, piv = qr(a.T, pivoting=True, mode="full")
-    diag = np.abs(np.diag(r))
-    rank = int((diag > _TOL * max(1.0, diag.max(initial=0.0))).sum())
-    y = solve_triangular(r[:rank, :rank], b[piv][:rank], trans="T") if rank else np.zeros(0)
-    return q[:, rank:], q[:, :rank] @ y
+    m = csr_matrix((vals, (rows, cols)), shape=shape)
+    return m.toarray() if shape[1] <= _DENSE_MAX else m
+
+
+def _solve(a, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns spanning the null space of ``a`` and one solution of ``a x = b``.
+
+    Up to :data:`_DENSE_MAX` cells: a pivoted QR of ``a.T`` (exact basis). Above: sparse
+    LSQR, the null space sampled by projecting :data:`_SAMPLES` random vectors on it (a
+    cell with any freedom shows a non-zero component with probability 1)."""
+    if a.shape[1] <= _DENSE_MAX:
+        from scipy.linalg import qr, solve_triangular
+
+        q, r, piv = qr(a.T, pivoting=True, mode="full")
+        diag = np.abs(np.diag(r))
+        rank = int((diag > _TOL * max(1.0, diag.max(initial=0.0))).sum())
+        y = (solve_triangular(r[:rank, :rank], b[piv][:rank], trans="T") if rank
+             else np.zeros(0))
+        return q[:, rank:], q[:, :rank] @ y
+    from scipy.sparse.linalg import lsqr
+
+    sa = a
+    opts = {"atol": 1e-14, "btol": 1e-14, "iter_lim": 50 * a.shape[1]}
+    x = lsqr(sa, b, **opts)[0]
+    rng = np.random.default_rng(0)
+    samples = []
+    for _ in range(_SAMPLES):
+        r = rng.standard_normal(a.shape[1])
+        samples.append(r - lsqr(sa, sa @ r, **opts)[0])
+    return np.column_stack(samples), x
 
 
 def _linear(known: dict[Key, int], rels: Sequence[Relation], learnt: dict[Key, int],
@@ -133,20 +159,20 @@ def _linear(known: dict[Key, int], rels: Sequence[Relation], learnt: dict[Key, i
     any_new = False
     for block in _blocks(unknown, rels):
         cols = sorted({k for i in block for k in (rels[i][0], *rels[i][1]) if k in unknown})
-        if len(cols) > _MAX_BLOCK:  # pragma: no cover - guard; reports are far smaller
-            continue
         idx = {k: j for j, k in enumerate(cols)}
-        a = np.zeros((len(block), len(cols)))
+        rows, cs, vals = [], [], []
         b = np.zeros(len(block))
         for r, i in enumerate(block):
             t, parts = rels[i]
             # t - sum(parts) = 0, with the known items moved to the right-hand side
             for k, coef in ((t, 1.0), *((p, -1.0) for p in parts)):
                 if k in idx:
-                    a[r, idx[k]] += coef
+                    rows.append(r)
+                    cs.append(idx[k])
+                    vals.append(coef)
                 else:
                     b[r] -= coef * known[k]
-        null, x = _solve(a, b)
+        null, x = _solve(_matrix(rows, cs, vals, (len(block), len(cols))), b)
 
         def determined(members: Sequence[int], null=null, x=x) -> float | None:
             if not members:
