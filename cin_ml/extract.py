@@ -19,7 +19,12 @@ import pandas as pd
 from cin_ml.errors import DataError, SchemaError
 from cin_ml.schema import TABLES
 
-__all__ = ["atomic_dir", "read_extract", "write_extract", "write_json_atomic"]
+__all__ = ["FORMULA_PREFIXES", "atomic_dir", "csv_safe", "read_extract", "write_csv",
+           "write_extract", "write_json_atomic"]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV text cell as a formula (OWASP, CSV
+injection): such cells are written with a leading single quote."""
 
 
 class atomic_dir:
@@ -63,6 +68,36 @@ def write_json_atomic(path: Path | str, obj) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _neutralize(value):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell that starts with ``= + - @``, a tab or a carriage return
+    prefixed with a single quote (OWASP's advice against CSV injection), and the same for
+    text column names. Numbers, booleans and missing values are left as they are; the
+    Parquet twin of a CSV keeps the raw values."""
+    out = df.copy()
+    for c in out.columns:
+        s = out[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            out[c] = s.map(_neutralize, na_action="ignore")
+    out.columns = [_neutralize(c) for c in out.columns]
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path | str, **kwargs) -> Path:
+    """Write ``df`` as CSV for humans (spreadsheets): text cells neutralized by
+    :func:`csv_safe`, no index. Every CSV cin-ml writes goes through here."""
+    p = Path(path)
+    csv_safe(df).to_csv(p, index=False, **kwargs)
+    return p
 
 
 def write_extract(tables: Mapping[str, pd.DataFrame], out: Path | str,

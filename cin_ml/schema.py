@@ -84,7 +84,8 @@ class Column:
 
     ``kind`` is one of ``str``, ``int``, ``float``, ``date``, ``bool``, ``category``.
     ``pseudonymize`` marks join keys that de-identification replaces by keyed pseudonyms
-    (their role is still direct identifier: real values never leave the source side).
+    (their role is still direct identifier: real values never leave the source side);
+    ``free_text`` marks text typed by people, scrubbed of identifier-shaped tokens.
     """
 
     name: str
@@ -96,6 +97,9 @@ class Column:
     values: tuple[str, ...] | None = None
     pseudonymize: bool = False
     description: str = ""
+    free_text: bool = False
+    """Typed by people (anything can end up in it): de-identification scrubs identifier-shaped
+    tokens from it."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,8 @@ TABLES: dict[str, Table] = {
                 _C("school_year", "int", R.FEATURE),
                 _C("date", "date", R.FEATURE),
                 _C("hours", "float", R.FEATURE, min=0.25, max=8),
-                _C("reason_raw", "str", R.FEATURE, description="CSS-specific free text"),
+                _C("reason_raw", "str", R.FEATURE, free_text=True,
+               description="CSS-specific free text"),
             ),
             ("absence_id",),
             (ForeignKey(("student_id", "school_year"), "enrolments",
@@ -390,13 +395,14 @@ def validate_table(name: str, df: pd.DataFrame, form: str = "source") -> pd.Data
         df = _pandera_schema(table).validate(df, lazy=True)
     except pe.SchemaErrors as exc:
         fc = exc.failure_cases
-        first = fc.iloc[0]
-        col = first["column"]
-        n_bad = int((fc["column"] == col).sum())
-        cases = fc.loc[fc["column"] == col, "failure_case"].head(3).tolist()
+        col = fc.iloc[0]["column"]
+        mine = fc.loc[fc["column"].astype(str) == str(col)]
+        by_check = mine.groupby("check", sort=False).size()
+        checks = ", ".join(f"{c} for {int(n)}" for c, n in by_check.items())
+        cases = mine["failure_case"].head(3).tolist()
         raise SchemaError(
-            f"table '{name}', column '{col}': {first['check']} failed for {n_bad} row(s), "
-            f"e.g. {cases}"
+            f"table '{name}', column '{col}': {len(mine)} row(s) break the contract "
+            f"({checks}), e.g. {cases}"
         ) from None
     except pe.SchemaError as exc:  # pragma: no cover - lazy=True collects instead
         raise SchemaError(f"table '{name}': {exc}") from None

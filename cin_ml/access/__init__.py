@@ -11,10 +11,14 @@
     html = render_report(r)                                 # self-contained page
 
 Aggregates use primary + complementary cell suppression (:func:`suppress`);
-:func:`recover_by_subtraction` is the attack that checks it and :func:`scan_frames` the last
-guard against identifiers. Pure: no mlflow, no file I/O (``pipeline.run_predict`` wires it).
+:func:`recover_by_subtraction` is the attacker that checks it (subtraction, published and
+derived zeros, linear combinations across tables, whole groups in one band),
+:func:`attack_tables` runs it on the published frames (:func:`published_cells`) and
+:func:`scan_frames` is the last guard against identifiers. Pure: no mlflow, no file I/O
+(``pipeline.run_predict`` wires it).
 """
 
+from cin_ml.access._attack import Disclosure, attack_tables, published_cells
 from cin_ml.access._html import render_report
 from cin_ml.access._reports import (
     RoleReport,
@@ -49,9 +53,11 @@ __all__ = [
     "TOTAL",
     "AccessSettings",
     "Cube",
+    "Disclosure",
     "RoleReport",
     "ScoredCohort",
     "Suppression",
+    "attack_tables",
     "build_cube",
     "css_report",
     "explain_scored",
@@ -59,6 +65,7 @@ __all__ = [
     "identifier_values",
     "load_access_settings",
     "ministry_report",
+    "published_cells",
     "recover_by_subtraction",
     "render_report",
     "results_records",

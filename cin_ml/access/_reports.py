@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cin_ml.access._attack import OVERALL
 from cin_ml.access._score import GROUP_LEVELS, GROUPS, RISK_BANDS, ScoredCohort
 from cin_ml.access._settings import BandSettings
 from cin_ml.access._suppress import TOTAL, Cube, Suppression, build_cube, suppress
 from cin_ml.errors import DataError, PolicyError
 from cin_ml.schema import COMPETENCIES
 
-OVERALL = "ensemble"
 STATUS = ("a_risque", "non_a_risque")
 
 
@@ -43,6 +43,15 @@ class RoleReport:
     suppression: Suppression | None
     meta: dict = field(default_factory=dict)
     sheets: dict[str, str] = field(default_factory=dict)
+
+    def grand_totals(self) -> dict[str, int | None]:
+        """``n_students`` and ``n_at_risk`` of the whole scope as published (``None`` where
+        hidden)."""
+        risk = self.tables["risk"]
+        row = "css_id" if "css_id" in risk.columns else "school_id"
+        g = risk.loc[(risk[row] == TOTAL) & (risk["grade"] == TOTAL)
+                     & (risk["breakdown"] == OVERALL)].iloc[0]
+        return {c: None if pd.isna(g[c]) else int(g[c]) for c in ("n_students", "n_at_risk")}
 
     def to_dict(self) -> dict:
         return {"role": self.role, "scope": self.scope, "task": self.task,

@@ -1,14 +1,15 @@
-"""Count cubes with margins, primary + complementary cell suppression, and the attack that
-checks it.
+"""Count cubes with margins, and primary + complementary cell suppression.
 
 A published table of counts is a set of *items* (cells and their totals) tied by additive
 *relations* (a total equals the sum of its parts). An item is hidden when its count is
-positive and below the threshold (primary suppression). A hidden item can be recovered by
-subtraction whenever some relation has it as its only hidden item, so complementary
-suppression hides, in every relation with exactly one hidden item, one more item of that
-relation (a part before the total; the smallest positive count first; zeros last), until no
-relation has exactly one hidden item. :func:`recover_by_subtraction` is the attacker: it
-solves every relation with one unknown, repeatedly, over all the published tables at once.
+positive and below the threshold (primary suppression). Complementary suppression then
+hides more items of every relation that would give a hidden item away on its own: one
+hidden item (subtraction), hidden parts that must all be 0 (the published total already
+equals the published parts), or a hidden group size with zeros published beside its one
+hidden part (the whole group sits in that part: its band is disclosed). Parts go before
+the total, the smallest positive count first, zeros next. Finally the attacker of
+:mod:`._attack` runs over every relation at once and each item it still recovers gets one
+more complement, until it recovers nothing.
 
 Items are keyed by their population and their non-total coordinates, so the same count
 published in two tables (the ``CSS001`` total of the *sex* table and of the *language group*
@@ -24,16 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-TOTAL = "Total"
-
-Key = str
-Relation = tuple[Key, tuple[Key, ...]]
-
-
-def item_key(population: str, coords: Mapping[str, object]) -> Key:
-    """Canonical key of an item: its population and its non-total coordinates, sorted."""
-    parts = [f"{d}={coords[d]}" for d in sorted(coords) if coords[d] != TOTAL]
-    return population + "|" + "|".join(parts)
+from cin_ml.access._attack import TOTAL, Key, Relation, item_key, recover_by_subtraction
 
 
 @dataclass(frozen=True)
@@ -123,9 +115,45 @@ class Suppression:
                 "n_complementary": len(self.complementary), "n_hidden": len(self.hidden)}
 
 
+def _leak(rel: Relation, hidden: set[Key], values: Mapping[Key, int]) -> bool:
+    """True when ``rel`` alone gives a hidden item away: it has one hidden item; its total
+    is published and its hidden parts are all 0 (the attacker reads 0 for each); or its
+    total is hidden with one hidden part and published zeros beside it (the whole group
+    sits in that part)."""
+    t, parts = rel
+    hp = [p for p in parts if p in hidden]
+    n = len(hp) + (t in hidden)
+    if n == 0:
+        return False
+    if n == 1:
+        return True
+    if t not in hidden:
+        return all(values[p] == 0 for p in hp)
+    return (len(hp) == 1 and len(parts) >= 2
+            and all(values[p] == 0 for p in parts if p not in hidden))
+
+
+def _complement(rel: Relation, hidden: set[Key], values: Mapping[Key, int]) -> Key | None:
+    """The next item of ``rel`` to hide: a positive part (smallest first), then a zero
+    part, the total last."""
+    t, parts = rel
+    free = [k for k in (t, *parts) if k not in hidden]
+    if not free:
+        return None
+    return min(free, key=lambda k: (k == t, values[k] == 0, values[k], k))
+
+
 def suppress(values: Mapping[Key, int], relations: Iterable[Relation],
-             min_cell_size: int) -> Suppression:
-    """Primary + complementary suppression so no hidden item is recoverable by subtraction.
+             min_cell_size: int, *, attack: bool = True) -> Suppression:
+    """Primary + complementary suppression so that no hidden item is given away.
+
+    Counts in ``1 .. min_cell_size - 1`` are hidden (primary); then every relation that
+    gives a hidden item away on its own (one hidden item, hidden parts that must be 0, a
+    hidden group with zeros published beside its one hidden part) hides one more item,
+    until none does. With ``attack``, :func:`recover_by_subtraction` then runs over every
+    relation at once (linear combinations, non-negativity); each item it still recovers
+    gets one more complement in one of its relations, and the attack runs again, until it
+    recovers nothing.
 
     Parameters
     ----------
@@ -143,40 +171,37 @@ def suppress(values: Mapping[Key, int], relations: Iterable[Relation],
             by_item[k].append(i)
     primary = {k for k, v in values.items() if 0 < v < min_cell_size}
     hidden = set(primary)
-    work = sorted({i for k in hidden for i in by_item[k]})
-    while work:
-        i = work.pop()
-        t, parts = rels[i]
-        items = (t, *parts)
-        if sum(k in hidden for k in items) != 1:
-            continue
-        free = [k for k in items if k not in hidden]
-        pick = min(free, key=lambda k: (k == t, values[k] == 0, values[k], k))
-        hidden.add(pick)
-        work.extend(by_item[pick])
-    return Suppression(min_cell_size, frozenset(hidden), frozenset(primary))
 
-
-def recover_by_subtraction(published: Mapping[Key, int | None],
-                           relations: Iterable[Relation]) -> dict[Key, int]:
-    """The attacker: solve every relation with one unknown, until nothing changes.
-
-    ``published`` maps every item to its count, or ``None`` when hidden. Returns the
-    hidden items recovered (an empty dict when the suppression holds).
-    """
-    known = {k: v for k, v in published.items() if v is not None}
-    rels = list(relations)
-    recovered: dict[Key, int] = {}
-    changed = True
-    while changed:
-        changed = False
-        for t, parts in rels:
-            unknown = [k for k in (t, *parts) if k not in known]
-            if len(unknown) != 1:
+    def settle(work: list[int]) -> None:
+        while work:
+            i = work.pop()
+            if not _leak(rels[i], hidden, values):
                 continue
-            k = unknown[0]
-            s = sum(known[p] for p in parts if p in known)
-            known[k] = s if k == t else known[t] - s
-            recovered[k] = known[k]
-            changed = True
-    return recovered
+            pick = _complement(rels[i], hidden, values)
+            if pick is None:
+                continue
+            hidden.add(pick)
+            work.extend(by_item[pick])
+            work.append(i)
+
+    settle(sorted({i for k in hidden for i in by_item[k]}))
+    while attack and hidden:
+        found = recover_by_subtraction(
+            {k: (None if k in hidden else v) for k, v in values.items()}, rels)
+        if not found:
+            break
+        added = []
+        for k in sorted({*found.values, *found.whole_groups}):
+            # the relation of k with the fewest hidden items gets one more complement
+            cands = [i for i in by_item[k] if _complement(rels[i], hidden, values)]
+            if not cands:
+                continue
+            i = min(cands, key=lambda j: (sum(x in hidden for x in (rels[j][0], *rels[j][1])),
+                                          j))
+            pick = _complement(rels[i], hidden, values)
+            hidden.add(pick)
+            added.extend(by_item[pick])
+        if not added:
+            break
+        settle(added)
+    return Suppression(min_cell_size, frozenset(hidden), frozenset(primary))

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cin_ml.errors import CinMLError
 
@@ -31,12 +32,18 @@ err_console = Console(stderr=True, highlight=False)
 T = TypeVar("T")
 
 
+def esc(value: object) -> str:
+    """``value`` as text that Rich prints literally (user and data text is never markup:
+    a ``[/]`` in a review comment or a ``[fairness]`` in an error message stays as is)."""
+    return escape(str(value))
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """cin-ml warnings as one yellow line; library chatter stays out of the user's way."""
     from cin_ml.errors import CinMLWarning
 
     if issubclass(category, CinMLWarning):
-        err_console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {esc(message)}", soft_wrap=True)
 
 
 def _quiet_libraries() -> None:
@@ -56,7 +63,7 @@ def _run(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except CinMLError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {esc(exc)}", soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted[/]")
@@ -64,6 +71,6 @@ def _run(fn: Callable[[], T]) -> T:
 
 
 def _progress(message: str) -> None:
-    console.print(f"[dim]·[/] {message}")
+    console.print(f"[dim]·[/] {esc(message)}")
 
 

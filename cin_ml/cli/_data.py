@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cin_ml.cli._app import _progress, _run, app, console, err_console  # noqa: F401
+from cin_ml.cli._app import _progress, _run, app, console, err_console, esc  # noqa: F401
 
 # ----------------------------------------------------------------------------- simulate
 
@@ -46,19 +46,19 @@ def simulate(
 def _print_simulation_summary(summary: dict) -> None:
     from rich.table import Table
 
-    t = Table(title=f"Source extract → {summary['out']}")
+    t = Table(title=f"Source extract → {esc(summary['out'])}")
     t.add_column("table")
     t.add_column("rows", justify="right")
     for name, n in summary["rows"].items():
-        t.add_row(name, f"{n:,}")
+        t.add_row(esc(name), f"{n:,}")
     console.print(t)
     o = Table(title="Outcomes and ceilings (ground truth)")
     for col in ("task", "labelled students", "observed rate", "oracle AUC"):
-        o.add_column(col, justify="right" if col != "task" else "left")
+        o.add_column(esc(col), justify="right" if col != "task" else "left")
     for task, s in summary["tasks"].items():
-        o.add_row(task, f"{s['n_labelled']:,}", f"{s['rate']:.1%}", f"{s['oracle_auc']:.3f}")
+        o.add_row(esc(task), f"{s['n_labelled']:,}", f"{s['rate']:.1%}", f"{s['oracle_auc']:.3f}")
     console.print(o)
-    console.print(f"Ground truth (evaluation only): {summary['truth_out']}")
+    console.print(f"Ground truth (evaluation only): {esc(summary['truth_out'])}")
 
 
 # [lead] more commands are registered below by area; keep one section per area.
@@ -95,13 +95,15 @@ def deidentify(
             err_console.print("[bold yellow]WARNING: public demo key used — pseudonyms are "
                               "not secret (simulated data only).[/]")
         console.print(f"De-identified {r['n_students_in']:,} → {r['n_students_out']:,} students"
-                      f" → {s['out']} (key id {r['key']['key_id']})")
-        console.print(f"k-anonymity over {', '.join(ka['quasi_identifiers'])}: k "
-                      f"{ka['k_before']} → {ka['k_after']} (target {ka['k_target']}); "
-                      f"generalized {ka['generalization']}; {ka['n_cells_suppressed']} cells "
-                      f"and {ka['n_records_suppressed']} students suppressed")
+                      f" → {esc(s['out'])} (key id {esc(r['key']['key_id'])})")
+        console.print(f"k-anonymity over {esc(', '.join(ka['quasi_identifiers']))}: k "
+                      f"{esc(ka['k_before'])} → {esc(ka['k_after'])} "
+                      f"(target {esc(ka['k_target'])}); "
+                      f"generalized {esc(ka['generalization'])}; "
+                      f"{esc(ka['n_cells_suppressed'])} cells "
+                      f"and {esc(ka['n_records_suppressed'])} students suppressed")
         if "truth_out" in s:
-            console.print(f"Re-keyed ground truth (evaluation only): {s['truth_out']}")
+            console.print(f"Re-keyed ground truth (evaluation only): {esc(s['truth_out'])}")
 
     _run(go)
 
@@ -141,7 +143,7 @@ def _print_virtual_summary(s: dict) -> None:
     from rich.table import Table
 
     r = s["report"]
-    t = Table(title=f"Virtual CSS → {s['out']}")
+    t = Table(title=f"Virtual CSS → {esc(s['out'])}")
     t.add_column("check")
     t.add_column("value", justify="right")
     t.add_column("verdict")
@@ -157,12 +159,12 @@ def _print_virtual_summary(s: dict) -> None:
             rows.append((f"utility {task} (AUC {u['auc_virtual']} / {u['auc_source']})",
                          u["ratio"], u["ratio"] >= r["details"]["targets"]["utility_min_ratio"]))
     for name, val, ok in rows:
-        t.add_row(name, f"{val:.4g}", "[green]pass[/]" if ok else "[red]FAIL[/]")
+        t.add_row(esc(name), f"{val:.4g}", "[green]pass[/]" if ok else "[red]FAIL[/]")
     console.print(t)
     if (r.get("deidentification") or {}).get("key", {}).get("demo"):
         err_console.print("[bold yellow]WARNING: public demo key used — pseudonyms are not "
                           "secret (simulated data only).[/]")
-    console.print(f"Report: {s['report_out']}/report.html · synthesizer: {s['model_out']}"
-                  + (f" · MLflow run {s['run_id']}" if s["run_id"] else ""))
+    console.print(f"Report: {esc(s['report_out'])}/report.html · synthesizer: {esc(s['model_out'])}"
+                  + (f" · MLflow run {esc(s['run_id'])}" if s["run_id"] else ""))
 
 

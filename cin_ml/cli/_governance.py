@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cin_ml.cli._app import _progress, _run, app, console, err_console  # noqa: F401
+from cin_ml.cli._app import _progress, _run, app, console, err_console, esc  # noqa: F401
 
 # ----------------------------------------------------------------------------- governance
 _WHO_HELP = "(default: $CIN_ML_USER). Declared, not authenticated, in the embedded store."
@@ -26,12 +26,14 @@ def register(
         from cin_ml.pipeline import run_register
 
         s = run_register(run, author=author, progress=_progress)
-        console.print(f"Registered [bold]{s['model']} v{s['version']}[/] from run {s['run_id']}"
-                      f" · author {s['author']} · review pending")
-        console.print(f"card SHA-256 {s['card_sha256']} · fairness (worst): "
-                      f"{s['fairness_worst']}" + (f" · fails: {', '.join(s['fairness_fails'])}"
+        console.print(f"Registered [bold]{esc(s['model'])} v{esc(s['version'])}[/] from run "
+                      f"{esc(s['run_id'])}"
+                      f" · author {esc(s['author'])} · review pending")
+        console.print(f"card SHA-256 {esc(s['card_sha256'])} · fairness (worst): "
+                      f"{esc(s['fairness_worst'])}"
+                      + (f" · fails: {esc(', '.join(s['fairness_fails']))}"
                                                   if s["fairness_fails"] else ""))
-        console.print(f"history event #{s['event']}")
+        console.print(f"history event #{esc(s['event'])}")
 
     _run(go)
 
@@ -65,11 +67,12 @@ def review(
                        conditions=conditions, accept_fairness=tuple(accept_fairness or ()),
                        expires=expires, progress=_progress)
         colour = "green" if s["state"] == "approved" else "red"
-        console.print(f"{s['model']} v{s['version']}: [bold {colour}]{s['state']}[/] by "
-                      f"{s['reviewer']}" + (f" until {s['expires']}" if s["expires"] else ""))
+        console.print(f"{esc(s['model'])} v{esc(s['version'])}: "
+                      f"[bold {esc(colour)}]{esc(s['state'])}[/] by {esc(s['reviewer'])}"
+                      + (f" until {esc(s['expires'])}" if s["expires"] else ""))
         if s["accepted_fairness"]:
-            console.print(f"accepted fairness fails: {', '.join(s['accepted_fairness'])}")
-        console.print(f"bound to card {s['card_sha256']} · history event #{s['event']}")
+            console.print(f"accepted fairness fails: {esc(', '.join(s['accepted_fairness']))}")
+        console.print(f"bound to card {esc(s['card_sha256'])} · history event #{esc(s['event'])}")
 
     _run(go)
 
@@ -92,16 +95,17 @@ def promote(
             s = run_promote(model, version, alias=alias, operator=operator, why=why,
                             progress=_progress)
         except GateError as exc:
-            err_console.print(f"[bold red]refused:[/] {model} v{version} @{alias}: "
+            err_console.print(f"[bold red]refused:[/] {esc(model)} v{esc(version)} @{esc(alias)}: "
                               f"{len(exc.failed_gates)} gate(s) failed")
             for line in str(exc).split(": ", 1)[1].split("; "):
-                err_console.print(f"  [red]✗[/] {line}", soft_wrap=True)
+                err_console.print(f"  [red]✗[/] {esc(line)}", soft_wrap=True)
             raise typer.Exit(1) from None
         for r in s["gates"]["results"]:
-            console.print(f"  [green]✓[/] {r['gate']}: {r['detail']}", soft_wrap=True)
+            console.print(f"  [green]✓[/] {esc(r['gate'])}: {esc(r['detail'])}", soft_wrap=True)
         prev = f" (was v{s['previous']})" if s["previous"] else ""
-        console.print(f"[bold]{s['model']}@{s['alias']}[/] → v{s['version']}{prev} · "
-                      f"history event #{s['event']}")
+        console.print(f"[bold]{esc(s['model'])}@{esc(s['alias'])}[/] → "
+                      f"v{esc(s['version'])}{esc(prev)} · "
+                      f"history event #{esc(s['event'])}")
 
     _run(go)
 
@@ -119,8 +123,8 @@ def rollback(
         from cin_ml.pipeline import run_rollback
 
         s = run_rollback(model, operator=operator, why=why, progress=_progress)
-        console.print(f"[bold]{s['model']}@champion[/] → v{s['version']} (was "
-                      f"v{s['previous']}) · history event #{s['event']}")
+        console.print(f"[bold]{esc(s['model'])}@champion[/] → v{esc(s['version'])} (was "
+                      f"v{esc(s['previous'])}) · history event #{esc(s['event'])}")
 
     _run(go)
 
@@ -137,19 +141,21 @@ def compare(
         from cin_ml.pipeline import run_compare
 
         s = run_compare(model, progress=_progress)
-        t = Table(title=f"{s['model']} · test cohort {s['test_cohort']} · {s['n']:,} students")
+        t = Table(title=f"{esc(s['model'])} · test cohort {esc(s['test_cohort'])} · "
+                        f"{s['n']:,} students")
         t.add_column("metric")
-        t.add_column(f"champion v{s['champion']}", justify="right")
-        t.add_column(f"challenger v{s['challenger']}", justify="right")
+        t.add_column(f"champion v{esc(s['champion'])}", justify="right")
+        t.add_column(f"challenger v{esc(s['challenger'])}", justify="right")
         for k in s["metrics"]["champion"]:
-            t.add_row(k, f"{s['metrics']['champion'][k]:.3f}",
+            t.add_row(esc(k), f"{s['metrics']['champion'][k]:.3f}",
                       f"{s['metrics']['challenger'][k]:.3f}")
-        t.add_row("fairness (worst)", s["fairness"]["champion"], s["fairness"]["challenger"])
+        t.add_row("fairness (worst)", esc(s["fairness"]["champion"]),
+                  esc(s["fairness"]["challenger"]))
         console.print(t)
         d = s["auc_diff"]
         ci = (f" [{d['low']:+.3f}, {d['high']:+.3f}]" if d["low"] is not None else "")
-        console.print(f"AUC challenger − champion: {d['estimate']:+.3f}{ci} "
-                      f"({d['ci_level']:.0%} paired bootstrap, {d['n_boot']} draws)")
+        console.print(f"AUC challenger − champion: {d['estimate']:+.3f}{esc(ci)} "
+                      f"({d['ci_level']:.0%} paired bootstrap, {esc(d['n_boot'])} draws)")
 
     _run(go)
 
@@ -170,22 +176,23 @@ def history(
         from cin_ml.pipeline import run_history
 
         s = run_history(model, verify=verify, progress=_progress)
-        t = Table(title="Governance history" + (f" · {model}" if model else ""))
+        t = Table(title="Governance history" + (f" · {esc(model)}" if model else ""))
         for col in ("#", "when (UTC)", "event", "model", "v", "who", "why"):
-            t.add_column(col)
+            t.add_column(esc(col))
         for e in s["events"]:
-            t.add_row(str(e["seq"]), e["at"][:19].replace("T", " "), e["type"],
-                      e["model"] or "", e["version"] or "", e["actor"], e["why"][:80])
+            t.add_row(esc(e["seq"]), esc(e["at"][:19].replace("T", " ")), esc(e["type"]),
+                      esc(e["model"] or ""), esc(e["version"] or ""), esc(e["actor"]),
+                      esc(e["why"][:80]))
         console.print(t)
         if verify:
             v = s["verify"]
             for n in v["notes"]:
-                console.print(f"[dim]note:[/] {n}")
+                console.print(f"[dim]note:[/] {esc(n)}")
             if not v["ok"]:
                 raise GovernanceError("history verification failed: "
                                       + "; ".join(v["problems"]))
-            console.print(f"[bold green]history verified[/]: {v['n_events']} events, "
-                          f"chain intact, head {v['head'] or '(empty)'}")
+            console.print(f"[bold green]history verified[/]: {esc(v['n_events'])} events, "
+                          f"chain intact, head {esc(v['head'] or '(empty)')}")
 
     _run(go)
 
@@ -209,18 +216,19 @@ def governance_check(
 
         s = run_governance_check(actor=actor, on_date=on, progress=_progress)
         for e in s["expired"]:
-            console.print(f"[yellow]expired[/] approval of {e['model']} v{e['version']}")
+            console.print(f"[yellow]expired[/] approval of {esc(e['model'])} v{esc(e['version'])}")
         for e in s["consent_flagged"]:
-            console.print(f"[red]consent[/] {e['model']} v{e['version']}: {e['reason']}",
+            console.print(f"[red]consent[/] {esc(e['model'])} v{esc(e['version'])}: "
+                          f"{esc(e['reason'])}",
                           soft_wrap=True)
         for e in s["consent_cleared"]:
-            console.print(f"[green]consent valid again[/] {e['model']} v{e['version']}")
+            console.print(f"[green]consent valid again[/] {esc(e['model'])} v{esc(e['version'])}")
         for w in s["withdrawn"]:
             to = f"restored v{w['to']}" if w["to"] else "no valid version left: alias removed"
-            console.print(f"[bold red]withdrawn[/] {w['model']}@{w['alias']} from "
-                          f"v{w['from']}; {to}")
+            console.print(f"[bold red]withdrawn[/] {esc(w['model'])}@{esc(w['alias'])} from "
+                          f"v{esc(w['from'])}; {esc(to)}")
         if not s["changed"]:
-            console.print(f"governance check {s['on_date']}: nothing to do")
+            console.print(f"governance check {esc(s['on_date'])}: nothing to do")
 
     _run(go)
 

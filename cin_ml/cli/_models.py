@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cin_ml.cli._app import _progress, _run, app, console, err_console  # noqa: F401
+from cin_ml.cli._app import _progress, _run, app, console, err_console, esc  # noqa: F401
 from cin_ml.cli._data import _print_simulation_summary  # noqa: F401
 
 # ----------------------------------------------------------------------------- models
@@ -30,12 +30,12 @@ def harmonize(
 
         s = run_harmonize(data, out, config=config, truth=truth, progress=_progress)
         console.print(f"{s['n_records']:,} absence records, {s['n_strings']:,} distinct "
-                      f"strings; by method: {s['records_by_method']}")
+                      f"strings; by method: {esc(s['records_by_method'])}")
         if "against_truth" in s:
             t = s["against_truth"]
             console.print(f"against the truth: coverage {t['coverage']:.2%}, "
                           f"accuracy {t['accuracy']:.2%}")
-        console.print(f"report: {s['out']}/unmapped.csv")
+        console.print(f"report: {esc(s['out'])}/unmapped.csv")
 
     _run(go)
 
@@ -76,7 +76,7 @@ def _print_train_summary(s: dict) -> None:
     from rich.table import Table
 
     m, ci = s["metrics"], s["ci"]["model_auc"]
-    t = Table(title=f"{s['task']}: test cohort {s['split']['test_cohort']} "
+    t = Table(title=f"{esc(s['task'])}: test cohort {esc(s['split']['test_cohort'])} "
                     f"({m['n_test']:,} students)")
     t.add_column("model")
     t.add_column("test AUC", justify="right")
@@ -87,10 +87,10 @@ def _print_train_summary(s: dict) -> None:
         t.add_row("oracle (true probabilities)", f"{m['oracle_auc']:.3f}")
     console.print(t)
     a = s["at_threshold"]
-    console.print(f"threshold {s['threshold']['value']:.3f} ({s['threshold']['mode']}): "
+    console.print(f"threshold {s['threshold']['value']:.3f} ({esc(s['threshold']['mode'])}): "
                   f"recall {a['recall']:.2f}, precision {a['precision']:.2f}, "
-                  f"FNR {a['fnr']:.2f}, FPR {a['fpr']:.2f}; calibration {s['calibration']}")
-    console.print(f"run {s['run_id']} in {s['experiment']} ({s['tracking_uri']})")
+                  f"FNR {a['fnr']:.2f}, FPR {a['fpr']:.2f}; calibration {esc(s['calibration'])}")
+    console.print(f"run {esc(s['run_id'])} in {esc(s['experiment'])} ({esc(s['tracking_uri'])})")
 
 # ----------------------------------------------------------------------------- fairness
 
@@ -106,35 +106,36 @@ def audit(
 
     def go() -> None:
         from rich.table import Table
+        from rich.text import Text
 
         from cin_ml.pipeline import run_audit
 
         s = run_audit(run, policy, n_boot=n_boot, progress=_progress)
         metrics = list(next(iter(s["verdicts"].values()), {}))
-        t = Table(title=f"Fairness verdicts · {s['task']} · run {s['run_id']} "
-                  f"(n={s['n']:,}, threshold {s['threshold']:.3f}, {s['n_boot']} replicates)")
+        t = Table(title=f"Fairness verdicts · {esc(s['task'])} · run {esc(s['run_id'])} "
+                  f"(n={s['n']:,}, threshold {s['threshold']:.3f}, {esc(s['n_boot'])} replicates)")
         t.add_column("breakdown")
         for m in metrics:
             t.add_column(m)
         colour = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}
         for name, vs in s["verdicts"].items():
-            t.add_row(name, *[f"[{colour.get(vs[m], 'dim')}]{vs[m]}[/]" for m in metrics])
+            t.add_row(esc(name), *[Text(vs[m], style=colour.get(vs[m], "dim")) for m in metrics])
         console.print(t)
         for f in s["fnr_ceiling_flags"]:
             fnr = f["fnr"]["value"]
-            console.print(f"[bold red]FNR above ceiling[/] {f['breakdown']}: "
-                          f"{' × '.join(f['labels'])}"
+            console.print(f"[bold red]FNR above ceiling[/] {esc(f['breakdown'])}: "
+                          f"{esc(' × '.join(f['labels']))}"
                           + (f" (FNR {fnr:.2f})" if fnr is not None else " (suppressed)"))
         mit = s["mitigation"]
-        m = Table(title=f"Mitigation experiment on {mit['attribute']} (held-out half)")
+        m = Table(title=f"Mitigation experiment on {esc(mit['attribute'])} (held-out half)")
         for col in ("strategy", "recall", "precision", "worst FNR", "FNR gap"):
-            m.add_column(col, justify="left" if col == "strategy" else "right")
+            m.add_column(esc(col), justify="left" if col == "strategy" else "right")
         for r in mit["rows"]:
-            m.add_row(r["strategy"], *[f"{r[k]:.3f}" if r[k] is not None else "—"
+            m.add_row(esc(r["strategy"]), *[f"{r[k]:.3f}" if r[k] is not None else "—"
                                        for k in ("recall", "precision", "worst_fnr", "fnr_gap")])
         console.print(m)
-        console.print(f"[dim]{mit['statement']['en']}[/]", soft_wrap=True)
-        console.print(f"worst verdict: [bold]{s['worst_verdict']}[/]; "
+        console.print(f"[dim]{esc(mit['statement']['en'])}[/]", soft_wrap=True)
+        console.print(f"worst verdict: [bold]{esc(s['worst_verdict'])}[/]; "
                       f"{len(s['artifacts'])} artifacts logged under fairness/")
 
     _run(go)
@@ -172,48 +173,50 @@ def _print_explain_summary(s: dict) -> None:
     from rich.table import Table
 
     console.print(f"Explained {s['n_explained']:,} of {s['n_cohort']:,} test students "
-                  f"({s['n_flagged']:,} flagged, {s['n_asked']} asked, sample {s['n_sample']:,}) "
+                  f"({s['n_flagged']:,} flagged, {esc(s['n_asked'])} asked, "
+                  f"sample {s['n_sample']:,}) "
                   f"in {s['timings_s']['total']:.2f} s; additivity error "
                   f"{s['additivity_max_error']:.1e}")
-    t = Table(title=f"Top drivers ({s['task']}), mean |SHAP| in log-odds")
+    t = Table(title=f"Top drivers ({esc(s['task'])}), mean |SHAP| in log-odds")
     for col in ("feature", "family", "mean |SHAP|"):
-        t.add_column(col, justify="right" if col == "mean |SHAP|" else "left")
+        t.add_column(esc(col), justify="right" if col == "mean |SHAP|" else "left")
     for f, fam, v in s["top_features"]:
-        t.add_row(f, fam, f"{v:.4f}")
+        t.add_row(esc(f), esc(fam), f"{v:.4f}")
     console.print(t)
     st = s.get("stability")
     if st:
-        console.print(f"Ranking stability over {st['resamples']} half-samples of "
+        console.print(f"Ranking stability over {esc(st['resamples'])} half-samples of "
                       f"{st['n_sample']:,}: Spearman min {st['spearman_min']:.3f}, top-"
-                      f"{st['top_k']} overlap min {st['top_k_overlap_min']:.2f}")
+                      f"{esc(st['top_k'])} overlap min {st['top_k_overlap_min']:.2f}")
         if st.get("versus_full"):
             vf = st["versus_full"]
             console.print(f"Default sample vs full cohort: Spearman {vf['spearman']:.3f}, "
-                          f"top-{vf['top_k']} overlap {vf['top_k_overlap']:.2f}")
+                          f"top-{esc(vf['top_k'])} overlap {vf['top_k_overlap']:.2f}")
     rc = s.get("reasons_check")
     if rc:
         console.print(f"Reasons: {rc['n_reasons']:,} stated for {rc['n_students']:,} students, "
-                      f"each re-checked on the model: {rc['contradictions']} contradiction(s) "
+                      f"each re-checked on the model: {esc(rc['contradictions'])} contradiction(s) "
                       f"(materiality {rc['materiality_points']:g} point(s))")
     tr = s.get("reasons_truth")
     if tr and tr.get("agreement") is not None:
         console.print(f"Agreement with the simulator's truth: {100 * tr['agreement']:.1f}% of "
                       f"{tr['n_judged']:,} (student, reason) pairs; inert first reason: "
-                      f"{tr['inert_first_reason']}")
+                      f"{esc(tr['inert_first_reason'])}")
     if "student" in s:
-        console.print(f"\n[bold]{s['student']}[/] flagged={s['flagged']} score="
-                      f"{s['score'] if s['score'] is None else round(s['score'], 3)}")
+        console.print(f"\n[bold]{esc(s['student'])}[/] flagged={esc(s['flagged'])} score="
+                      f"{esc(s['score'] if s['score'] is None else round(s['score'], 3))}")
         for r in s["reasons"]:
-            console.print(f"  [red]+[/] {r}", soft_wrap=True)
+            console.print(f"  [red]+[/] {esc(r)}", soft_wrap=True)
         for r in s["protective"]:
-            console.print(f"  [green]-[/] {r}", soft_wrap=True)
-        console.print(f"Sheet: {s['sheet']}")
+            console.print(f"  [green]-[/] {esc(r)}", soft_wrap=True)
+        console.print(f"Sheet: {esc(s['sheet'])}")
     if s.get("examples") and "student" not in s:
         console.print(f"Student ids are the run's pseudonyms (evaluation/test_predictions."
-                      f"parquet); highest-risk flagged: {', '.join(s['examples'])}. Sheet: "
-                      f"cin-ml explain --run {s['run_id']} --student {s['examples'][0]}",
-                      soft_wrap=True, markup=False)
-    console.print(f"Logged {len(s['artifacts'])} artifacts under explain/ in run {s['run_id']}")
+                      f"parquet); highest-risk flagged: {esc(', '.join(s['examples']))}. Sheet: "
+                      f"cin-ml explain --run {esc(s['run_id'])} --student "
+                      f"{esc(s['examples'][0])}", soft_wrap=True)
+    console.print(f"Logged {len(s['artifacts'])} artifacts under explain/ in run "
+                  f"{esc(s['run_id'])}")
 # ----------------------------------------------------------------------------- cards
 @app.command()
 def card(
@@ -238,16 +241,17 @@ def card(
 
         s = run_card(run, lang=lang, out=out, sections=sections, ready=ready,
                      virtual_report=virtual_report, progress=_progress)
-        state = ("[bold green]ready for review[/]" if s["status"] == "ready_for_review"
-                 else "[bold yellow]draft[/]")
-        console.print(f"Model card · {s['task']} · run {s['run_id']}: {state}", soft_wrap=True)
+        console.print(f"Model card · {esc(s['task'])} · run {esc(s['run_id'])}: "
+                      + ("[bold green]ready for review[/]" if s["status"] == "ready_for_review"
+                         else "[bold yellow]draft[/]"), soft_wrap=True)
         for g in s["gaps"]:
-            console.print(f"  [yellow]missing[/] {g}", soft_wrap=True)
+            console.print(f"  [yellow]missing[/] {esc(g)}", soft_wrap=True)
         for r in s["risks"]:
-            console.print(f"  [red]risk[/] {r}", soft_wrap=True)
-        console.print(f"fairness (worst verdict): {s['fairness']}")
-        console.print(f"SHA-256 {s['sha256']}", soft_wrap=True)
-        console.print(f"HTML {s['html']}\nMarkdown {s['markdown']}\nJSON {s['json']}",
+            console.print(f"  [red]risk[/] {esc(r)}", soft_wrap=True)
+        console.print(f"fairness (worst verdict): {esc(s['fairness'])}")
+        console.print(f"SHA-256 {esc(s['sha256'])}", soft_wrap=True)
+        console.print(f"HTML {esc(s['html'])}\nMarkdown {esc(s['markdown'])}\n"
+                      f"JSON {esc(s['json'])}",
                       soft_wrap=True)
         if s["logged"]:
             console.print(f"{len(s['logged'])} files logged under card/ in the run")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cin_ml.cli._app import _progress, _run, app, console, err_console  # noqa: F401
+from cin_ml.cli._app import _progress, _run, app, console, err_console, esc  # noqa: F401
 from cin_ml.cli._data import _print_simulation_summary
 
 # ----------------------------------------------------------------------------- access
@@ -37,19 +37,25 @@ def predict(
 
         s = run_predict(model, data, role, scope, out=out, agreements=agreements, lang=lang,
                         config=config, tracking_uri=tracking_uri, progress=_progress)
-        c, n = s["cohort"], s["scope_counts"]
-        console.print(f"{s['model']['name']} v{s['model']['version']} · {s['role']} {s['scope']}"
-                      f": {n['n_students']:,} students scored, {n['n_flagged']:,} at or above "
-                      f"the threshold ({c['threshold']:.3f})", markup=False)
+        c = s["cohort"]
+        n = s.get("scope_counts") or c  # a school's own counts; an aggregate's as published
+
+        def count(n: int | None) -> str:  # an aggregate role's manifest hides small counts
+            return "(hidden)" if n is None else f"{n:,}"
+
+        console.print(f"{esc(s['model']['name'])} v{esc(s['model']['version'])} · "
+                      f"{esc(s['role'])} {esc(s['scope'])}: {esc(count(n['n_students']))} "
+                      f"students scored, {esc(count(n['n_flagged']))} at "
+                      f"or above the threshold ({c['threshold']:.3f})")
         if s.get("suppression"):
             sup = s["suppression"]
-            console.print(f"cells below {sup['min_cell_size']} hidden: {sup['n_primary']:,} "
+            console.print(f"cells below {esc(sup['min_cell_size'])} hidden: {sup['n_primary']:,} "
                           f"primary, {sup['n_complementary']:,} complementary")
         if s["role"] == "ministry":
             excl = s["consent"]["excluded"]
-            console.print(f"CSS included: {', '.join(s['css_included'])}; excluded (no valid "
-                          f"agreement): {', '.join(excl) if excl else 'none'}")
-        console.print(f"report: {s['html']}")
+            console.print(f"CSS included: {esc(', '.join(s['css_included']))}; excluded (no valid "
+                          f"agreement): {esc(', '.join(excl) if excl else 'none')}")
+        console.print(f"report: {esc(s['html'])}")
 
     _run(go)
 # ----------------------------------------------------------------------------- external
@@ -83,26 +89,27 @@ def run_spec_cmd(
         p = cv["protocol"]
         how = (f"{p['n_repeats']} × {p['n_splits']}-fold" if p["n_splits"]
                else f"hold-out {p['test_size']:.0%}")
-        t = Table(title=f"{s['spec']} · {d['n_labelled']} rows, {d['n_events']} events "
-                  f"({d['event']}) · {how} · threshold {cv['threshold']}")
+        t = Table(title=f"{esc(s['spec'])} · {esc(d['n_labelled'])} rows, "
+                  f"{esc(d['n_events'])} events "
+                  f"({esc(d['event'])}) · {esc(how)} · threshold {esc(cv['threshold'])}")
         for col in ("predictor", "accuracy", f"{round(100 * cv['accuracy']['model']['level'])}"
                     "% CI"):
-            t.add_column(col, justify="left" if col == "predictor" else "right")
+            t.add_column(esc(col), justify="left" if col == "predictor" else "right")
         for name, a in cv["accuracy"].items():
             if a is None:
                 continue
             label = {"model": "LightGBM", "naive": f"naive rule ({d['naive_rule']})",
                      "majority": "majority class"}[name]
             ci = "—" if a["low"] is None else f"{a['low']:.4f} – {a['high']:.4f}"
-            t.add_row(label, f"{a['mean']:.4f}", ci)
+            t.add_row(esc(label), f"{a['mean']:.4f}", esc(ci))
         console.print(t)
         console.print(f"AUC {cv['auc']['mean']:.3f}; fairness worst verdict: "
-                      f"[bold]{s['audit']['worst_verdict']}[/]")
+                      f"[bold]{esc(s['audit']['worst_verdict'])}[/]")
         c = s["card"]
-        console.print(f"card: {c['skipped']}" if "skipped" in c else
-                      f"card ({c['status']}): {c['html']}")
-        console.print(f"run {s['run_id']} in experiment {s['experiment']} "
-                      f"({s['tracking_uri']})")
+        console.print(f"card: {esc(c['skipped'])}" if "skipped" in c else
+                      f"card ({esc(c['status'])}): {esc(c['html'])}")
+        console.print(f"run {esc(s['run_id'])} in experiment {esc(s['experiment'])} "
+                      f"({esc(s['tracking_uri'])})")
 
     _run(go)
 # ----------------------------------------------------------------------------- demo
@@ -137,26 +144,27 @@ def _print_demo_summary(s: dict) -> None:
 
     t = Table(title="Models promoted to @champion (trained on the virtual CSS)")
     for col in ("task", "model", "test AUC", "indicator AUC", "fairness", "accepted fails"):
-        t.add_column(col)
+        t.add_column(esc(col))
     for task, r in s["tasks"].items():
-        t.add_row(task, f"{r['model']} (v{r['version']})", f"{r['test_auc']:.3f}",
-                  f"{r['indicator_auc']:.3f}", r["fairness"],
-                  ", ".join(r["accepted_fairness_fails"]) or "—")
+        t.add_row(esc(task), f"{esc(r['model'])} (v{esc(r['version'])})", f"{r['test_auc']:.3f}",
+                  f"{r['indicator_auc']:.3f}", esc(r["fairness"]),
+                  esc(", ".join(r["accepted_fairness_fails"]) or "—"))
     console.print(t)
     console.print(f"[bold]Done in {s['total_s']:.0f} s.[/] Where everything is:")
-    console.print(f"  source extract      {s['simulate']['out']}  (truth: "
-                  f"{s['simulate']['truth_out']})")
-    console.print(f"  virtual CSS         {s['virtualize']['out']}  (report: "
-                  f"{s['virtualize']['report_out']}/report.html)")
+    console.print(f"  source extract      {esc(s['simulate']['out'])}  (truth: "
+                  f"{esc(s['simulate']['truth_out'])})")
+    console.print(f"  virtual CSS         {esc(s['virtualize']['out'])}  (report: "
+                  f"{esc(s['virtualize']['report_out'])}/report.html)")
     for task, r in s["tasks"].items():
-        console.print(f"  model cards {task:<12} {r['cards']['fr']}  ·  {r['cards']['en']}")
+        console.print(f"  model cards {esc(task):<12} {esc(r['cards']['fr'])}  ·  "
+                      f"{esc(r['cards']['en'])}")
     for role, path in s["predict"].items():
-        console.print(f"  predictions ({role:<8}) {path}/report.html")
+        console.print(f"  predictions ({esc(role):<8}) {esc(path)}/report.html")
     from cin_ml.store import resolve_store
 
     store = resolve_store()
-    console.print(f"  MLflow store        {store.tracking_uri} (artifacts in "
-                  f"{store.artifact_root or 'the server'})")
+    console.print(f"  MLflow store        {esc(store.tracking_uri)} (artifacts in "
+                  f"{esc(store.artifact_root or 'the server')})")
     console.print("Open the MLflow UI on it with: [bold]cin-ml ui[/] (then http://127.0.0.1:5000)")
 
 
@@ -171,10 +179,10 @@ def ui(
     def go() -> None:
         from cin_ml.tracking import serve_ui
 
-        console.print(f"starting the MLflow UI on port {port}…", style="dim", markup=False)
+        console.print(f"starting the MLflow UI on port {esc(port)}…", style="dim")
         serve_ui(port, tracking_uri, on_ready=lambda url, s: console.print(
-            f"MLflow UI on {url} (answered after {s:.0f} s; Ctrl-C to stop)", markup=False))
-        console.print("MLflow UI stopped", markup=False)
+            f"MLflow UI on {esc(url)} (answered after {s:.0f} s; Ctrl-C to stop)"))
+        console.print("MLflow UI stopped")
 
     _run(go)
 

@@ -39,6 +39,13 @@ def _model_datasets(features) -> list[str]:
     return sorted(found)
 
 
+def _published_cohort(cohort: dict, report) -> dict:
+    """The cohort summary of an aggregate report with its counts as the report publishes
+    them (``None`` where hidden): the manifest is an output too."""
+    grand = report.grand_totals()
+    return {**cohort, "n_students": grand["n_students"], "n_flagged": grand["n_at_risk"]}
+
+
 _PREDICT_TABLES = ("css", "students", "enrolments", "marks", "absences", "intervention_plans",
                    "schools", "ministry_exams", "outcomes")
 
@@ -67,6 +74,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
 
     from cin_ml.access import (
         ROLES,
+        attack_tables,
         css_report,
         explain_scored,
         identifier_values,
@@ -80,7 +88,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     )
     from cin_ml.consent import check_consent
     from cin_ml.errors import ConfigError, DataError, PolicyError
-    from cin_ml.extract import atomic_dir, read_extract, write_json_atomic
+    from cin_ml.extract import atomic_dir, read_extract, write_csv, write_json_atomic
     from cin_ml.features import load_feature_settings
     from cin_ml.tracking import load_run_bundle, resolve_served_model, resolve_store
 
@@ -169,15 +177,20 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     else:
         report = ministry_report(cohort, tables, consenting, excluded, settings.bands,
                                  scope=scope, min_cell_size=rs.min_cell_size)
-    f = cohort.frame
-    in_scope = (f["school_id"] == scope if role == "school"
-                else f["css_id"] == scope if role == "css" else f["css_id"].notna())
-    meta["scope_counts"] = {"n_students": int(in_scope.sum()),
-                            "n_flagged": int(f.loc[in_scope, "flagged"].sum())}
+    if role == "school":  # the list's own counts (the cohort scored is the whole extract)
+        here = cohort.frame["school_id"] == scope
+        meta["scope_counts"] = {"n_students": int(here.sum()),
+                                "n_flagged": int(cohort.frame.loc[here, "flagged"].sum())}
     html = render_report(report, lang=lang, model_ref=ref)
     if role != "school":
         ids = identifier_values(tables)
         findings = scan_frames(report.tables, ids, rs.min_cell_size) + scan_text(html, ids)
+        progress("attacking the report's tables (subtraction, zeros, combinations)")
+        leak = attack_tables(report.tables, rs.min_cell_size)
+        if leak:
+            findings.append(f"the attacker recovers {len(leak.values)} hidden count(s) and "
+                            f"{len(leak.whole_groups)} whole group(s)")
+        meta["cohort"] = _published_cohort(meta["cohort"], report)
         if findings:
             raise PolicyError(f"{role} report for {scope} not published: "
                               + "; ".join(findings))
@@ -185,7 +198,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     with atomic_dir(target) as tmp:
         (tmp / "report.html").write_text(html, encoding="utf-8")
         for name, df in report.tables.items():
-            df.to_csv(tmp / f"{name}.csv", index=False)
+            write_csv(df, tmp / f"{name}.csv")
             df.to_parquet(tmp / f"{name}.parquet", index=False)
         for sid, page in sheets.items():
             (tmp / "sheets").mkdir(exist_ok=True)

@@ -26,6 +26,18 @@ def _require_deidentified(tables: dict, data: Path) -> None:
                           f"runs need the de-identified form: run `cin-ml deidentify` first")
 
 
+def _validate_contract(tables: dict, data: Path) -> dict:
+    """The data contract's types, ranges, values and keys (``validate_extract``, as
+    ``deidentify`` checks them), before any run is opened: one line naming the file."""
+    from cin_ml.errors import SchemaError
+    from cin_ml.schema import validate_extract
+
+    try:
+        return validate_extract(tables, required=_TRAIN_TABLES, form="deidentified")
+    except SchemaError as exc:
+        raise SchemaError(f"{data}: {exc}") from None
+
+
 def run_harmonize(data: Path | str, out: Path | str | None = None, *,
                   config: Path | str | None = None, truth: Path | str | None = None,
                   progress: Progress = _quiet) -> dict:
@@ -34,7 +46,7 @@ def run_harmonize(data: Path | str, out: Path | str | None = None, *,
     Writes ``<out>/harmonization.json`` (summary, and coverage against ``truth`` when given)
     and ``<out>/unmapped.csv`` (unmapped and ambiguous strings per CSS), atomically.
     """
-    from cin_ml.extract import atomic_dir, read_extract, write_json_atomic
+    from cin_ml.extract import atomic_dir, read_extract, write_csv, write_json_atomic
     from cin_ml.features import (
         harmonize_absences,
         load_harmonize_settings,
@@ -53,8 +65,8 @@ def run_harmonize(data: Path | str, out: Path | str | None = None, *,
         summary["against_truth"] = score_harmonization(h, read_truth(truth).absence_reasons)
     with atomic_dir(out) as tmp:
         write_json_atomic(tmp / "harmonization.json", summary)
-        h.report().to_csv(tmp / "unmapped.csv", index=False)
-        h.mapping.to_csv(tmp / "mapping.csv", index=False)
+        write_csv(h.report(), tmp / "unmapped.csv")
+        write_csv(h.mapping, tmp / "mapping.csv")
     return {"out": str(out), **summary}
 
 
@@ -84,6 +96,7 @@ def run_train(data: Path | str, task: str, truth: Path | str | None = None, *,
     mset = load_model_settings(models_config)
     tables = read_extract(data, _TRAIN_TABLES, required=_TRAIN_TABLES)
     _require_deidentified(tables, data)
+    tables = _validate_contract(tables, data)
     consent = check_training_consent(tables, data, agreements)
     # virtual CSS folders carry virtual_css.json (synthesize); anything else that passed the
     # identifier check is treated as de-identified

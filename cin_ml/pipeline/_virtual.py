@@ -13,7 +13,7 @@ def _outside(path: Path, *folders: Path) -> bool:
     return all(p != f.resolve() and not p.is_relative_to(f.resolve()) for f in folders)
 
 
-def _write_pseudonymized_truth(truth, key, out: Path, keep_students) -> None:
+def _write_pseudonymized_truth(truth, key, out: Path, keep_students, text_map=None) -> None:
     """Re-key a simulation's ground truth with the extract's pseudonyms (dropping the
     students k-anonymity suppressed) and write it apart to ``out``, for evaluation only."""
     import dataclasses
@@ -21,7 +21,7 @@ def _write_pseudonymized_truth(truth, key, out: Path, keep_students) -> None:
     from cin_ml.simulator import write_truth
     from cin_ml.virtual_css import pseudonymize_truth
 
-    rekeyed = pseudonymize_truth(truth, key, keep_students)
+    rekeyed = pseudonymize_truth(truth, key, keep_students, text_map)
     summary = {**rekeyed.summary, "pseudonymized": {"key_id": key.key_id,
                                                     "n_students": len(rekeyed.students)}}
     write_truth(dataclasses.replace(rekeyed, summary=summary), out)
@@ -88,7 +88,7 @@ def run_deidentify(source: Path | str = "data/source", out: Path | str = "data/d
                "rows": {k: len(v) for k, v in d.tables.items()}}
     if truth_rec is not None:
         _write_pseudonymized_truth(truth_rec, key, truth_dir,
-                                   d.tables["students"]["student_id"])
+                                   d.tables["students"]["student_id"], d.text_map)
         summary["truth_out"] = str(truth_dir)
     progress(f"de-identified extract written to {out}")
     return summary

@@ -41,7 +41,9 @@ def _write(dest: Path, obj: Any) -> None:
         if suffix == ".parquet":
             obj.to_parquet(dest, index=False)
         elif suffix == ".csv":
-            obj.to_csv(dest, index=False)
+            from cin_ml.extract import write_csv
+
+            write_csv(obj, dest)
         else:
             raise TrackingError(f"artifact {dest.name}: a DataFrame needs .parquet or .csv")
     elif hasattr(obj, "savefig"):

@@ -20,7 +20,8 @@ _STAGES: dict[str, tuple[str, ...]] = {
     "deidentification": (
         "DEMO_KEY", "KEY_ENV_VAR", "REQUIRED_TABLES", "DeidentificationReport", "Deidentified",
         "DeidentifyConfig", "KAnonymity", "PseudonymKey", "deidentify", "measure_k_anonymity",
-        "pseudonymize_truth", "pseudonymize_values", "resolve_pseudonym_key"),
+        "pseudonymize_truth", "pseudonymize_values", "resolve_pseudonym_key", "scrub_free_text",
+        "free_text_columns"),
     "synthesis": (
         "SynthesisConfig", "VirtualCSS", "load_synthesizer", "sample_virtual_css",
         "student_table", "synthesize"),

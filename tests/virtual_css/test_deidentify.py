@@ -224,3 +224,49 @@ def test_the_leak_scan_finds_a_planted_identifier(tmp_path):
     hits = [f for f, blob in output_text(tmp_path / "out") if scan(blob, {code, "zzzz"})]
     assert "css.parquet (decoded)" in hits
     assert not leaked(b"Transformer", "Tran") and leaked(b"'Tran'", "Tran")
+
+
+def test_identifiers_typed_into_free_text_do_not_survive(tmp_path):
+    """Issue 15: a code permanent, a name and a birth date typed into an absence reason are
+    scrubbed by `deidentify` (the byte-level scan of the written output finds none of them),
+    while the reasons' words stay for harmonization."""
+    from cin_ml.schema import TABLES
+
+    assert TABLES["absences"].column("reason_raw").free_text
+    src = make_source(120, seed=4)
+    st_ = src["students"]
+    i = st_.index[~st_["last_name"].str.contains("'")][0]  # a code permanent of 4 letters
+    code, first, last = st_.loc[i, ["code_permanent", "first_name", "last_name"]]
+    born = st_.loc[i, "birth_date"]
+    spaced = f"{code[:4].lower()} {code[4:8]} {code[8:]}"
+    ab = src["absences"].copy()
+    typed = [f"malade (voir {code})", f"rdv dentiste {first} {last.upper()}",
+             f"née le {born:%Y-%m-%d}, {born:%d/%m/%Y}", f"fievre {spaced}"]
+    ab.loc[ab.index[: len(typed)], "reason_raw"] = typed
+    src["absences"] = ab
+    d = deidentify(src, KEY, _cfg(max_record_suppression_rate=1.0))
+    reasons = set(d.tables["absences"]["reason_raw"])
+    assert {"malade (voir ***)", "née le ***, ***", "fievre ***"} <= reasons, reasons
+    rdv = [r for r in reasons if r.startswith("rdv dentiste ***")]
+    assert rdv and first not in rdv[0] and last.upper() not in rdv[0], reasons
+    assert d.report.to_dict()["free_text_scrubbed"] == {"absences.reason_raw": len(typed)}
+    write_extract(d.tables, tmp_path / "out", extra_files={"report.json": d.report.to_dict()})
+    secrets = {code, spaced, f"{born:%Y-%m-%d}", f"{born:%d/%m/%Y}", last, last.upper(),
+               first}
+    for fname, blob in output_text(tmp_path / "out"):
+        assert not scan(blob, secrets), f"{scan(blob, secrets)} leaked into {fname}"
+        assert not re.search(rb"[A-Za-z]{4}\d{8}", blob), fname
+
+
+def test_the_leak_scan_finds_a_code_permanent_planted_in_free_text(tmp_path):
+    """Control: the same scan sees a code permanent written into a reason of the output."""
+    src = make_source(40, seed=9)
+    d = deidentify(src, KEY, _cfg(max_record_suppression_rate=1.0))
+    code = src["students"]["code_permanent"].iloc[0]
+    planted = dict(d.tables)
+    ab = planted["absences"].copy()
+    ab.loc[ab.index[0], "reason_raw"] = f"malade {code}"
+    planted["absences"] = ab
+    write_extract(planted, tmp_path / "out")
+    hits = [f for f, blob in output_text(tmp_path / "out") if scan(blob, {code})]
+    assert "absences.parquet (decoded)" in hits

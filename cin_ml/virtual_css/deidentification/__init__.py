@@ -1,7 +1,8 @@
 """Stage 1 of a virtual CSS: de-identify a source extract.
 
 Keyed pseudonyms (``_pseudonym``), generalization and suppression until k-anonymity holds
-(``_kanon``), and the table-by-table de-identification driven by the schema's column roles
+(``_kanon``), identifier-shaped tokens scrubbed from free text (``_scrub``), and the
+table-by-table de-identification driven by the schema's column roles
 (``_deidentify``). Public names resolve lazily (PEP 562).
 """
 
@@ -24,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "REQUIRED_TABLES": "_deidentify",
     "deidentify": "_deidentify",
     "pseudonymize_truth": "_deidentify",
+    "free_text_columns": "_scrub",
+    "scrub_free_text": "_scrub",
 }
 
 __all__ = sorted(_EXPORTS)

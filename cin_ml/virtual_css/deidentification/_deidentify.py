@@ -12,7 +12,10 @@ What happens, table by table, driven by the roles in :mod:`cin_ml.schema`:
 - quasi-identifiers are generalized and suppressed until k-anonymity holds
   (:mod:`._kanon`); a suppressed student disappears from every table;
 - every table is re-sorted by its (pseudonymized) primary key, so row order says nothing of
-  the source order, and the result is validated with ``validate_extract(form="deidentified")``.
+  the source order, and the result is validated with ``validate_extract(form="deidentified")``;
+- free-text columns (``Column.free_text``: absence reasons) are scrubbed of
+  identifier-shaped tokens first: codes permanents, dates, postal codes, the source's own
+  names and ids (:mod:`._scrub`).
 
 The ground truth of a simulation can be re-keyed with the same pseudonyms
 (:func:`pseudonymize_truth`, duck-typed: this package never imports the simulator) for
@@ -32,6 +35,7 @@ from cin_ml.errors import ConfigError, PolicyError
 from cin_ml.schema import TABLES, Role, validate_extract
 from cin_ml.virtual_css.deidentification._kanon import HIERARCHIES, anonymize_quasi_identifiers
 from cin_ml.virtual_css.deidentification._pseudonym import PseudonymKey, pseudonymize_values
+from cin_ml.virtual_css.deidentification._scrub import scrub_free_text
 
 __all__ = ["DeidentificationReport", "Deidentified", "DeidentifyConfig", "deidentify",
            "pseudonymize_truth", "REQUIRED_TABLES"]
@@ -83,6 +87,7 @@ class DeidentificationReport:
     pseudonymized_columns: dict[str, list[str]]
     rekeyed_columns: dict[str, list[str]]
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    free_text_scrubbed: dict[str, int] = field(default_factory=dict)
 
     @property
     def record_suppression_rate(self) -> float:
@@ -106,15 +111,20 @@ class DeidentificationReport:
             "pseudonymized_columns": dict(sorted(self.pseudonymized_columns.items())),
             "rekeyed_columns": dict(sorted(self.rekeyed_columns.items())),
             "rows": dict(sorted(self.rows.items())),
+            "free_text_scrubbed": dict(sorted(self.free_text_scrubbed.items())),
         }
 
 
 @dataclass(frozen=True)
 class Deidentified:
-    """A de-identified extract (``tables``, deidentified form) and its report."""
+    """A de-identified extract (``tables``, deidentified form) and its report.
+
+    ``text_map`` maps each free-text value that was scrubbed to its scrubbed text, for
+    :func:`pseudonymize_truth`; it holds raw source text: never write it."""
 
     tables: dict[str, pd.DataFrame]
     report: DeidentificationReport
+    text_map: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def _qi_frame(tables: Mapping[str, pd.DataFrame], qis: tuple[str, ...]) -> pd.DataFrame:
@@ -179,6 +189,10 @@ def deidentify(tables: Mapping[str, pd.DataFrame], key: PseudonymKey,
     students["birth_year"] = students["birth_date"].dt.year.astype("Int64")
     students["fsa"] = students["postal_code"].astype(str).str.replace(" ", "").str[:3].str.upper()
     src = {**src, "students": students}
+    src, text_map, scrubbed = scrub_free_text(src)
+    if scrubbed:
+        say(f"scrubbed identifier-shaped text from {sum(scrubbed.values()):,} free-text "
+            f"value(s) ({', '.join(sorted(scrubbed))})")
 
     qi = _qi_frame(src, cfg.quasi_identifiers)
     res = anonymize_quasi_identifiers(qi, cfg.quasi_identifiers, cfg.k, cfg.max_suppression_rate)
@@ -239,19 +253,23 @@ def deidentify(tables: Mapping[str, pd.DataFrame], key: PseudonymKey,
         n_students_in=n_in, n_students_out=len(out["students"]),
         n_cells_suppressed=res.n_cells_suppressed, n_records_suppressed=n_sup,
         dropped_columns=dropped, pseudonymized_columns=pseudo, rekeyed_columns=rekeyed,
-        rows=rows)
-    return Deidentified(out, report)
+        rows=rows, free_text_scrubbed=scrubbed)
+    return Deidentified(out, report, text_map)
 
 
-def pseudonymize_truth(truth, key: PseudonymKey, keep_students=None):
+def pseudonymize_truth(truth, key: PseudonymKey, keep_students=None, text_map=None):
     """Re-key a simulation ground truth with the extract's pseudonyms (evaluation only).
 
     Every frame of ``truth`` with a ``student_id`` column gets pseudonyms; with
     ``keep_students`` (pseudonyms of the de-identified extract) students suppressed by
-    k-anonymity are dropped too. Returns a record of the same type.
+    k-anonymity are dropped too; with ``text_map`` (``Deidentified.text_map``) raw absence
+    reasons are scrubbed as in the extract. Returns a record of the same type.
     """
     changes = {}
     for name, value in vars(truth).items():
+        if (text_map and isinstance(value, pd.DataFrame) and "reason_raw" in value.columns
+                and "student_id" not in value.columns):
+            changes[name] = value.assign(reason_raw=value["reason_raw"].replace(text_map))
         if isinstance(value, pd.DataFrame) and "student_id" in value.columns:
             df = value.assign(student_id=pseudonymize_values(value["student_id"], key,
                                                               "student_id"))
