@@ -81,6 +81,8 @@ class VersionTag(StrEnum):
     CONSENT_NOTE = "cin.consent.note"
     CONSENT_FLAG = "cin.consent.flag"
     CONSENT_AGREEMENTS = "cin.consent.agreements"
+    EVIDENCE = "cin.evidence"
+    """SHA-256 of every card file and evidence artifact at registration (canonical JSON)."""
 
 
 class Artifact(StrEnum):
@@ -105,6 +107,21 @@ class Artifact(StrEnum):
     CARD = "card"
     CARD_JSON = "card/card.json"
     CARD_SHA = "card/card.sha256"
+
+    @staticmethod
+    def card_files() -> tuple[str, ...]:
+        """Every file ``cin-ml card`` logs: JSON, hash, and fr/en Markdown and HTML."""
+        return (Artifact.CARD_JSON.value, Artifact.CARD_SHA.value,
+                *(f"{Artifact.CARD.value}/card.{lang}.{ext}" for lang in ("fr", "en")
+                  for ext in ("md", "html")))
+
+    @staticmethod
+    def evidence_files() -> tuple[str, ...]:
+        """What a version is judged on, pinned by SHA-256 at registration: the card files
+        and the evidence artifacts the gates read."""
+        return (*Artifact.card_files(), Artifact.EVALUATION.value, Artifact.MODEL_META.value,
+                Artifact.FEATURE_POLICY.value, Artifact.FAIRNESS_AUDIT.value,
+                Artifact.CONSENT_SCOPE.value)
 
     @staticmethod
     def card_file(name: str) -> str:

@@ -25,6 +25,7 @@ Public API::
     rollback(ctx, model, operator=..., why=...)
     compare(ctx, model)                                   # -> Comparison
     check(ctx)                                            # -> CheckReport
+    served_version(ctx, model, alias)                     # what predict may serve
     history(ctx, model=None) / verify(ctx)                # -> [Event] / VerifyReport
 """
 
@@ -36,6 +37,7 @@ from cin_ml.registry._context import Ctx, make_ctx, model_name
 from cin_ml.registry._evidence import RunEvidence, read_evidence
 from cin_ml.registry._gates import GateReport, GateResult, evaluate_gates
 from cin_ml.registry._history import EXPERIMENT, Event, VerifyReport
+from cin_ml.registry._served import served_version
 from cin_ml.registry._settings import GATES, GovernanceSettings, load_governance_settings
 from cin_ml.registry._store import RegistryStore, resolve_registry_store
 from cin_ml.registry._workflow import gate_report, promote, register, review, rollback
@@ -70,6 +72,7 @@ __all__ = [
     "resolve_registry_store",
     "review",
     "rollback",
+    "served_version",
     "verify",
 ]
 
@@ -82,10 +85,21 @@ def history(ctx: Ctx, model: str | None = None) -> list[Event]:
 
 
 def verify(ctx: Ctx) -> VerifyReport:
-    """Check that no governance event was edited or removed."""
+    """Check that no governance event was edited, forged or removed (MACs under the
+    governance key, links, the anchor outside the store) and that every cin-ml model's
+    live tags and aliases agree with the history (reported as problems otherwise)."""
     from cin_ml.registry._history import verify_history
 
-    return verify_history(ctx.client, ctx.history_experiment(create=False))
+    exp_id = ctx.history_experiment(create=False)
+    rep = verify_history(ctx.client, exp_id, ctx.key)
+    if not rep.ok:
+        return rep
+    from dataclasses import replace
+
+    from cin_ml.registry._served import registry_disagreements
+
+    extra = registry_disagreements(ctx, exp_id)
+    return replace(rep, problems=rep.problems + tuple(extra)) if extra else rep
 
 
 def recover(ctx: Ctx) -> Event | None:
@@ -95,4 +109,4 @@ def recover(ctx: Ctx) -> Event | None:
     from cin_ml.registry._history import last_event
 
     exp_id = ctx.history_experiment(create=False)
-    return last_event(ctx.client, exp_id) if exp_id else None
+    return last_event(ctx.client, exp_id, ctx.key) if exp_id else None

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from cin_ml.cli import app
 
+from .conftest import governance_key
+
 M = "cin-ecriture-4e"
 AUTHOR, REVIEWER, OPERATOR = "ds.lavoie", "a.tremblay", "ops.bouchard"
 
@@ -38,6 +40,7 @@ def test_readme_chain_through_the_cli(gov_runs, fast_models_config, tmp_path, mo
                 "CIN_ML_CONFIG_DIR"):
         monkeypatch.delenv(var, raising=False)
     mlflow.set_tracking_uri(None)
+    governance_key(monkeypatch, tmp_path)
     models = fast_models_config(tmp_path, 20)
     runner = CliRunner()
 
