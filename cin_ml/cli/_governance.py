@@ -201,13 +201,23 @@ def governance_check(
     on: Annotated[str | None, typer.Option(help="Check as of YYYY-MM-DD (default: today).")]
     = None,
 ) -> None:
-    """Expire approvals, flag models whose data-use agreements lapsed, withdraw @champion
-    from versions no longer valid and restore the last valid one."""
+    """Reconcile the registry with the governance history: restore tags and aliases changed
+    outside cin-ml, expire approvals, flag models whose data-use agreements lapsed, withdraw
+    @champion from versions no longer valid and restore the last valid one, mark killed
+    training runs FAILED. Exit code 2 when the registry had to be repaired."""
 
-    def go() -> None:
+    def go() -> bool:
+        from rich.markup import escape
+
         from cin_ml.pipeline import run_governance_check
 
         s = run_governance_check(actor=actor, on_date=on, progress=_progress)
+        for e in s["tags_restored"]:
+            console.print(f"[bold red]tags restored[/] {e['model']} v{e['version']}: "
+                          f"{escape(e['why'])}", soft_wrap=True)
+        for e in s["foreign"]:
+            console.print(f"[red]not registered by cin-ml[/] {e['model']} v{e['version']} "
+                          f"(never promoted nor served)")
         for e in s["expired"]:
             console.print(f"[yellow]expired[/] approval of {e['model']} v{e['version']}")
         for e in s["consent_flagged"]:
@@ -219,9 +229,19 @@ def governance_check(
             to = f"restored v{w['to']}" if w["to"] else "no valid version left: alias removed"
             console.print(f"[bold red]withdrawn[/] {w['model']}@{w['alias']} from "
                           f"v{w['from']}; {to}")
+        for r in s["restored"]:
+            to = f"v{r['to']}" if r["to"] else "no alias (as the history has it)"
+            console.print(f"[bold red]restored[/] {r['model']}@{r['alias']} → {to}: "
+                          f"{escape(r['why'])}", soft_wrap=True)
+        for rid in s["stale_runs"]:
+            console.print(f"[yellow]run marked FAILED[/] {rid} (left RUNNING: its process "
+                          f"was killed)")
         if not s["changed"]:
             console.print(f"governance check {s['on_date']}: nothing to do")
+        if s["repaired"]:
+            err_console.print("[bold red]governance check repaired the registry[/] (exit 2): "
+                              "changes made outside cin-ml or versions no longer valid")
+        return s["repaired"]
 
-    _run(go)
-
-
+    if _run(go):
+        raise typer.Exit(2)

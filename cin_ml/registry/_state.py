@@ -103,8 +103,9 @@ def alias_disagreement(replayed: Replay, alias: str, live: str | None) -> str | 
              else "never moved by cin-ml")
     if live is None:
         return f"@{alias} was removed outside cin-ml (the history has it on v{want}, {where})"
-    if want is None:
-        return (f"@{alias} is on v{live}, which the history never promoted "
-                f"(the history has no @{alias}, {where})")
-    return (f"@{alias} is on v{live} but the history has it on v{want} ({where}): moved "
-            f"outside cin-ml")
+    has = f"the history has no @{alias}" if want is None else \
+        f"the history has it on v{want}"
+    if live not in replayed.timeline.get(alias, []):
+        return (f"@{alias} is on v{live}, which the history never promoted to @{alias} "
+                f"({has}, {where})")
+    return f"@{alias} is on v{live} but {has} ({where}): moved outside cin-ml"
