@@ -254,12 +254,16 @@ def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
 
 
 def version_summary(ctx: Ctx, model: str, version: str) -> dict:
-    """Tags of a version decoded for display."""
-    tags = dict(ctx.client.get_model_version(model, version).tags)
+    """A version as the governance history has it (decoded for display), with the live tags
+    that disagree with it."""
+    state = ctx.replay(ctx.history_experiment(create=False), model)
+    live = dict(ctx.client.get_model_version(model, version).tags)
+    tags = state.tags.get(str(version), {})
     return {"model": model, "version": version, "run_id": tags.get(VersionTag.RUN_ID),
             "author": tags.get(VersionTag.AUTHOR), "state": tags.get(VersionTag.REVIEW_STATE),
             "review": review_record(tags), "card_sha256": tags.get("cin.card.sha256"),
             "fairness_worst": tags.get(VersionTag.FAIRNESS_WORST),
             "consent": tags.get(VersionTag.CONSENT_STATE, "unchecked"),
             "scope": json.loads(tags[VersionTag.CONSENT_SCOPE])
-            if tags.get(VersionTag.CONSENT_SCOPE) else None}
+            if tags.get(VersionTag.CONSENT_SCOPE) else None,
+            "disagreements": tag_disagreements(state, str(version), live)}
