@@ -3,6 +3,7 @@ policy, metrics, data digests and the consent scope (CSS × datasets it was trai
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -88,6 +89,38 @@ def card_content_sha256(raw: bytes) -> str:
         return card_sha256(load_card(raw))
     except Exception:
         return hashlib.sha256(raw).hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _rendered(card_json: bytes) -> dict[str, str] | None:
+    """The files :func:`cin_ml.cards.render_card` makes from ``card.json`` (deterministic:
+    the same card always gives the same bytes), or ``None`` for an invalid card."""
+    from cin_ml.cards import load_card, render_card
+
+    try:
+        return dict(render_card(load_card(card_json)).files)
+    except Exception:
+        return None
+
+
+def rendering_mismatches(reader: RunReader, run_id: str) -> list[str]:
+    """Card files of the run that are not what ``card.json`` renders to (edited after
+    ``cin-ml card`` wrote them): the committee reads the HTML, so every rendering must be
+    the hashed card's."""
+    raw = reader.raw(run_id, Artifact.CARD_JSON)
+    if raw is None:
+        return []
+    files = _rendered(raw)
+    if files is None:
+        return [f"{Artifact.CARD_JSON.value} is not a valid card"]
+    out = []
+    for path, text in sorted(files.items()):
+        logged = reader.raw(run_id, path)
+        if logged is None:
+            out.append(f"{path} is missing")
+        elif logged != text.encode("utf-8"):
+            out.append(f"{path} is not the rendering of {Artifact.CARD_JSON.value} (edited)")
+    return out
 
 
 def derive_datasets(features: tuple[str, ...]) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from cin_ml.errors import GovernanceError
 from cin_ml.registry._context import ALIASES, Ctx, alias_version, get_version, identity
 from cin_ml.registry._context import model_name as _model_name
-from cin_ml.registry._evidence import read_evidence
+from cin_ml.registry._evidence import read_evidence, rendering_mismatches
 from cin_ml.registry._gates import evaluate_gates, evidence_changes, review_record
 from cin_ml.registry._history import canonical, sha256_text
 from cin_ml.registry._identity import normalize_identity
@@ -43,6 +43,11 @@ def register(ctx: Ctx, run_id: str, author: str | None = None,
     elif ev.card_ready is not True:
         miss = f" (missing: {', '.join(ev.card_missing)})" if ev.card_missing else ""
         problems.append(f"the card of run {run_id} is not complete{miss}")
+    else:
+        bad = rendering_mismatches(reader, run_id)
+        if bad:
+            problems.append(f"the card files of run {run_id} do not match its card.json: "
+                            + "; ".join(bad) + f" (rebuild with `cin-ml card --run {run_id}`)")
     if ev.model_uri is None:
         problems.append(f"run {run_id} logged no model")
     with ctx.locked() as exp_id:

@@ -373,3 +373,14 @@ def test_policy_lists_are_normalized_and_refuse_homoglyphs(settings):
 def test_history_dates_are_recorded(ctx, promoted):
     assert all(dt.datetime.fromisoformat(e.at) for e in history(ctx, M))
     assert Path(ctx.key.anchor.path).is_file()
+
+
+def test_card_rendering_edited_before_registration_is_refused(ctx, runs):
+    rid = runs["ready"]
+    f = _artifact_dir(ctx.client, rid) / "card" / "card.en.html"
+    f.write_text(f.read_text(encoding="utf-8").replace("LightGBM", "Approved LightGBM", 1),
+                 encoding="utf-8")
+    with pytest.raises(GovernanceError, match=r"card/card.en.html is not the rendering of "
+                                              r"card/card.json \(edited\)"):
+        register(ctx, rid, author=AUTHOR)
+    assert history(ctx, M)[-1].type == "register.refused"
