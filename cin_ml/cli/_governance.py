@@ -10,6 +10,9 @@ import typer
 from cin_ml.cli._app import _progress, _run, app, console, err_console  # noqa: F401
 
 # ----------------------------------------------------------------------------- governance
+DemoKey = Annotated[bool, typer.Option(
+    "--demo-key", help="Without a configured governance key (CIN_ML_GOVERNANCE_KEY_FILE), "
+    "use the PUBLIC demo key: it protects nothing; simulated data only.")]
 _WHO_HELP = "(default: $CIN_ML_USER). Declared, not authenticated, in the embedded store."
 
 
@@ -19,13 +22,14 @@ def register(
     author: Annotated[str | None, typer.Option(
         help="Who built the model (default: the run's cin.author, then $CIN_ML_USER).")]
     = None,
+    demo_key: DemoKey = False,
 ) -> None:
     """Register a run as a pending version of its task's model (needs a complete card)."""
 
     def go() -> None:
         from cin_ml.pipeline import run_register
 
-        s = run_register(run, author=author, progress=_progress)
+        s = run_register(run, author=author, demo_key=demo_key, progress=_progress)
         console.print(f"Registered [bold]{s['model']} v{s['version']}[/] from run {s['run_id']}"
                       f" · author {s['author']} · review pending")
         console.print(f"card SHA-256 {s['card_sha256']} · fairness (worst): "
@@ -52,6 +56,7 @@ def review(
     expires: Annotated[str | None, typer.Option(
         help="Approval end date YYYY-MM-DD (default and maximum: [approval] "
         "max_validity_days).")] = None,
+    demo_key: DemoKey = False,
 ) -> None:
     """Record the ethics committee's decision on a model version."""
 
@@ -61,9 +66,10 @@ def review(
 
         if approve is None:
             raise GovernanceError("say --approve or --reject")
-        s = run_review(model, version, approve=approve, reviewer=reviewer, comment=comment,
-                       conditions=conditions, accept_fairness=tuple(accept_fairness or ()),
-                       expires=expires, progress=_progress)
+        s = run_review(model, version, approve=approve, demo_key=demo_key, reviewer=reviewer,
+                       comment=comment, conditions=conditions,
+                       accept_fairness=tuple(accept_fairness or ()), expires=expires,
+                       progress=_progress)
         colour = "green" if s["state"] == "approved" else "red"
         console.print(f"{s['model']} v{s['version']}: [bold {colour}]{s['state']}[/] by "
                       f"{s['reviewer']}" + (f" until {s['expires']}" if s["expires"] else ""))
@@ -81,6 +87,7 @@ def promote(
     alias: Annotated[str, typer.Option(help="champion or challenger.")] = "champion",
     operator: Annotated[str | None, typer.Option(help="Operator acting " + _WHO_HELP)] = None,
     why: Annotated[str, typer.Option(help="Reason, recorded in the history.")] = "",
+    demo_key: DemoKey = False,
 ) -> None:
     """Move @champion (or @challenger) to a version if every gate holds."""
 
@@ -89,8 +96,8 @@ def promote(
         from cin_ml.pipeline import run_promote
 
         try:
-            s = run_promote(model, version, alias=alias, operator=operator, why=why,
-                            progress=_progress)
+            s = run_promote(model, version, alias=alias, demo_key=demo_key,
+                            operator=operator, why=why, progress=_progress)
         except GateError as exc:
             err_console.print(f"[bold red]refused:[/] {model} v{version} @{alias}: "
                               f"{len(exc.failed_gates)} gate(s) failed")
@@ -112,13 +119,14 @@ def rollback(
     operator: Annotated[str | None, typer.Option(help="Operator acting " + _WHO_HELP)] = None,
     why: Annotated[str, typer.Option(help="Reason (required), recorded in the history.")]
     = "",
+    demo_key: DemoKey = False,
 ) -> None:
     """Move @champion back to the last earlier champion that still passes the gates."""
 
     def go() -> None:
         from cin_ml.pipeline import run_rollback
 
-        s = run_rollback(model, operator=operator, why=why, progress=_progress)
+        s = run_rollback(model, operator=operator, demo_key=demo_key, why=why, progress=_progress)
         console.print(f"[bold]{s['model']}@champion[/] → v{s['version']} (was "
                       f"v{s['previous']}) · history event #{s['event']}")
 
@@ -128,6 +136,7 @@ def rollback(
 @app.command()
 def compare(
     model: Annotated[str, typer.Option(help="Registered model.")],
+    demo_key: DemoKey = False,
 ) -> None:
     """Compare @challenger with @champion on the same test cohort."""
 
@@ -136,7 +145,7 @@ def compare(
 
         from cin_ml.pipeline import run_compare
 
-        s = run_compare(model, progress=_progress)
+        s = run_compare(model, demo_key=demo_key, progress=_progress)
         t = Table(title=f"{s['model']} · test cohort {s['test_cohort']} · {s['n']:,} students")
         t.add_column("metric")
         t.add_column(f"champion v{s['champion']}", justify="right")
@@ -160,6 +169,7 @@ def history(
     verify: Annotated[bool, typer.Option(
         "--verify", help="Check that no event was edited or removed (exit 1 if so).")]
     = False,
+    demo_key: DemoKey = False,
 ) -> None:
     """Print the append-only governance history (who, when, what, why)."""
 
@@ -169,7 +179,7 @@ def history(
         from cin_ml.errors import GovernanceError
         from cin_ml.pipeline import run_history
 
-        s = run_history(model, verify=verify, progress=_progress)
+        s = run_history(model, verify=verify, demo_key=demo_key, progress=_progress)
         t = Table(title="Governance history" + (f" · {model}" if model else ""))
         for col in ("#", "when (UTC)", "event", "model", "v", "who", "why"):
             t.add_column(col)
@@ -200,6 +210,7 @@ def governance_check(
         help="Who runs the check (default: system:governance-check).")] = None,
     on: Annotated[str | None, typer.Option(help="Check as of YYYY-MM-DD (default: today).")]
     = None,
+    demo_key: DemoKey = False,
 ) -> None:
     """Reconcile the registry with the governance history: restore tags and aliases changed
     outside cin-ml, expire approvals, flag models whose data-use agreements lapsed, withdraw
@@ -211,7 +222,7 @@ def governance_check(
 
         from cin_ml.pipeline import run_governance_check
 
-        s = run_governance_check(actor=actor, on_date=on, progress=_progress)
+        s = run_governance_check(actor=actor, demo_key=demo_key, on_date=on, progress=_progress)
         for e in s["tags_restored"]:
             console.print(f"[bold red]tags restored[/] {e['model']} v{e['version']}: "
                           f"{escape(e['why'])}", soft_wrap=True)

@@ -28,6 +28,9 @@ def predict(
     lang: Annotated[str | None, typer.Option(help="fr or en (default: the role's).")] = None,
     config: Annotated[Path | None, typer.Option(help="access.toml to use.")] = None,
     tracking_uri: Annotated[str | None, typer.Option(help="MLflow store.")] = None,
+    demo_key: Annotated[bool, typer.Option(
+        "--demo-key", help="Without a configured governance key, check the history with the "
+        "PUBLIC demo key (simulated data only).")] = False,
 ) -> None:
     """Score an extract with a promoted model for one role: a school's nominative list, a
     CSS's aggregates, or the ministry's de-identified aggregates of consenting CSS."""
@@ -36,7 +39,8 @@ def predict(
         from cin_ml.pipeline import run_predict
 
         s = run_predict(model, data, role, scope, out=out, agreements=agreements, lang=lang,
-                        config=config, tracking_uri=tracking_uri, progress=_progress)
+                        config=config, tracking_uri=tracking_uri, demo_key=demo_key,
+                        progress=_progress)
         c = s["cohort"]
         console.print(f"{s['model']['name']} v{s['model']['version']} · {s['role']} {s['scope']}"
                       f": {c['n_students']:,} students scored, {c['n_flagged']:,} at or above "

@@ -39,7 +39,7 @@ def _model_datasets(features) -> list[str]:
     return sorted(found)
 
 
-def _governed(served, tracking_uri):
+def _governed(served, tracking_uri, demo_key: bool = False):
     """``served`` as the governance history has it: a cin-ml model whose alias and version
     tags agree with the verified history (PolicyError otherwise), with the history's tags."""
     import dataclasses
@@ -49,8 +49,8 @@ def _governed(served, tracking_uri):
     from cin_ml.registry import served_version
 
     try:
-        ok = served_version(_governance_ctx(tracking_uri=tracking_uri), served.name,
-                            served.alias)
+        ok = served_version(_governance_ctx(tracking_uri=tracking_uri, demo_key=demo_key),
+                            served.name, served.alias)
     except GovernanceError as exc:
         raise PolicyError(str(exc)) from None
     if (ok["version"], ok["run_id"]) != (served.version, served.run_id):
@@ -66,7 +66,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
                 out: Path | str = "reports", agreements: Path | str | None = None,
                 lang: str | None = None, config: Path | str | None = None,
                 features_config: Path | str | None = None, tracking_uri: str | None = None,
-                on_date=None, progress: Progress = _quiet) -> dict:
+                on_date=None, demo_key: bool = False, progress: Progress = _quiet) -> dict:
     """Score ``data`` with the registered model ``NAME@ALIAS`` for one role and scope.
 
     - ``school`` (scope: a school id): the school's students ranked by risk, with band,
@@ -118,7 +118,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     if served.alias not in settings.serving.aliases:
         raise PolicyError(f"{served.ref}: only {', '.join(settings.serving.aliases)} may be "
                           f"scored for a role ([serving] aliases in access.toml)")
-    served = _governed(served, tracking_uri)
+    served = _governed(served, tracking_uri, demo_key)
     if (settings.serving.refuse_invalid_consent
             and served.tags.get(VersionTag.CONSENT_STATE) == "invalid"):
         raise PolicyError(f"{served.ref} (v{served.version}) is flagged by the governance "
