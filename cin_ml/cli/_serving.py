@@ -165,8 +165,9 @@ def _print_demo_summary(s: dict) -> None:
         if g["demo"]:
             console.print("[bold yellow]The governance history is authenticated with the "
                           "PUBLIC demo key[/]: anyone can forge its events. To act on this "
-                          "demo store: [bold]export CIN_ML_GOVERNANCE_DEMO_KEY=1[/] (e.g. "
-                          "`cin-ml history --verify`). For real use, set "
+                          "demo store, pass [bold]--demo-key[/] (e.g. `cin-ml history "
+                          "--verify --demo-key`) or export CIN_ML_GOVERNANCE_DEMO_KEY=1. "
+                          "For real use, set "
                           "CIN_ML_GOVERNANCE_KEY_FILE to a secret file outside the store.")
     console.print("Open the MLflow UI on it with: [bold]cin-ml ui[/] (then http://127.0.0.1:5000)")
 
