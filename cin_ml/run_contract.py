@@ -84,6 +84,8 @@ class VersionTag(StrEnum):
     CONSENT_NOTE = "cin.consent.note"
     CONSENT_FLAG = "cin.consent.flag"
     CONSENT_AGREEMENTS = "cin.consent.agreements"
+    EVIDENCE = "cin.evidence"
+    """SHA-256 of every card file and evidence artifact at registration (canonical JSON)."""
 
 
 class Artifact(StrEnum):
@@ -123,6 +125,21 @@ class Artifact(StrEnum):
         if safe != stem:
             safe += "-" + hashlib.sha256(stem.encode("utf-8")).hexdigest()[:8]
         return f"{folder.value}/{safe}.png"
+
+    @staticmethod
+    def card_files() -> tuple[str, ...]:
+        """Every file ``cin-ml card`` logs: JSON, hash, and fr/en Markdown and HTML."""
+        return (Artifact.CARD_JSON.value, Artifact.CARD_SHA.value,
+                *(f"{Artifact.CARD.value}/card.{lang}.{ext}" for lang in ("fr", "en")
+                  for ext in ("md", "html")))
+
+    @staticmethod
+    def evidence_files() -> tuple[str, ...]:
+        """What a version is judged on, pinned by SHA-256 at registration: the card files
+        and the evidence artifacts the gates read."""
+        return (*Artifact.card_files(), Artifact.EVALUATION.value, Artifact.MODEL_META.value,
+                Artifact.FEATURE_POLICY.value, Artifact.FAIRNESS_AUDIT.value,
+                Artifact.CONSENT_SCOPE.value)
 
     @staticmethod
     def card_file(name: str) -> str:

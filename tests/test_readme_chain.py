@@ -176,7 +176,7 @@ def test_pages_open_in_a_real_browser(chain, browser):
              work, env)
     for role, scope in (("css", "CSS001"), ("ministry", "network")):
         _run(["cin-ml", "predict", "--model", "cin-ecriture-4e@champion", "--data",
-              "data/source", "--role", role, "--scope", scope], work, env)
+              "data/source", "--role", role, "--scope", scope, "--demo-key"], work, env)
     reports = work / "reports"
     pages = {f"card.{lang}": (reports / "cards" / run_id / f"card.{lang}.html", lang)
              for lang in ("fr", "en")}

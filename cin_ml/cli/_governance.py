@@ -10,6 +10,9 @@ import typer
 from cin_ml.cli._app import _progress, _run, app, console, err_console, esc  # noqa: F401
 
 # ----------------------------------------------------------------------------- governance
+DemoKey = Annotated[bool, typer.Option(
+    "--demo-key", help="Without a configured governance key (CIN_ML_GOVERNANCE_KEY_FILE), "
+    "use the PUBLIC demo key: it protects nothing; simulated data only.")]
 _WHO_HELP = "(default: $CIN_ML_USER). Declared, not authenticated, in the embedded store."
 
 
@@ -19,13 +22,14 @@ def register(
     author: Annotated[str | None, typer.Option(
         help="Who built the model (default: the run's cin.author, then $CIN_ML_USER).")]
     = None,
+    demo_key: DemoKey = False,
 ) -> None:
     """Register a run as a pending version of its task's model (needs a complete card)."""
 
     def go() -> None:
         from cin_ml.pipeline import run_register
 
-        s = run_register(run, author=author, progress=_progress)
+        s = run_register(run, author=author, demo_key=demo_key, progress=_progress)
         console.print(f"Registered [bold]{esc(s['model'])} v{esc(s['version'])}[/] from run "
                       f"{esc(s['run_id'])}"
                       f" · author {esc(s['author'])} · review pending")
@@ -54,6 +58,7 @@ def review(
     expires: Annotated[str | None, typer.Option(
         help="Approval end date YYYY-MM-DD (default and maximum: [approval] "
         "max_validity_days).")] = None,
+    demo_key: DemoKey = False,
 ) -> None:
     """Record the ethics committee's decision on a model version."""
 
@@ -63,9 +68,10 @@ def review(
 
         if approve is None:
             raise GovernanceError("say --approve or --reject")
-        s = run_review(model, version, approve=approve, reviewer=reviewer, comment=comment,
-                       conditions=conditions, accept_fairness=tuple(accept_fairness or ()),
-                       expires=expires, progress=_progress)
+        s = run_review(model, version, approve=approve, demo_key=demo_key, reviewer=reviewer,
+                       comment=comment, conditions=conditions,
+                       accept_fairness=tuple(accept_fairness or ()), expires=expires,
+                       progress=_progress)
         colour = "green" if s["state"] == "approved" else "red"
         console.print(f"{esc(s['model'])} v{esc(s['version'])}: "
                       f"[bold {esc(colour)}]{esc(s['state'])}[/] by {esc(s['reviewer'])}"
@@ -84,6 +90,7 @@ def promote(
     alias: Annotated[str, typer.Option(help="champion or challenger.")] = "champion",
     operator: Annotated[str | None, typer.Option(help="Operator acting " + _WHO_HELP)] = None,
     why: Annotated[str, typer.Option(help="Reason, recorded in the history.")] = "",
+    demo_key: DemoKey = False,
 ) -> None:
     """Move @champion (or @challenger) to a version if every gate holds."""
 
@@ -92,8 +99,8 @@ def promote(
         from cin_ml.pipeline import run_promote
 
         try:
-            s = run_promote(model, version, alias=alias, operator=operator, why=why,
-                            progress=_progress)
+            s = run_promote(model, version, alias=alias, demo_key=demo_key,
+                            operator=operator, why=why, progress=_progress)
         except GateError as exc:
             err_console.print(f"[bold red]refused:[/] {esc(model)} v{esc(version)} @{esc(alias)}: "
                               f"{len(exc.failed_gates)} gate(s) failed")
@@ -116,13 +123,15 @@ def rollback(
     operator: Annotated[str | None, typer.Option(help="Operator acting " + _WHO_HELP)] = None,
     why: Annotated[str, typer.Option(help="Reason (required), recorded in the history.")]
     = "",
+    demo_key: DemoKey = False,
 ) -> None:
     """Move @champion back to the last earlier champion that still passes the gates."""
 
     def go() -> None:
         from cin_ml.pipeline import run_rollback
 
-        s = run_rollback(model, operator=operator, why=why, progress=_progress)
+        s = run_rollback(model, operator=operator, demo_key=demo_key, why=why,
+                         progress=_progress)
         console.print(f"[bold]{esc(s['model'])}@champion[/] → v{esc(s['version'])} (was "
                       f"v{esc(s['previous'])}) · history event #{esc(s['event'])}")
 
@@ -132,6 +141,7 @@ def rollback(
 @app.command()
 def compare(
     model: Annotated[str, typer.Option(help="Registered model.")],
+    demo_key: DemoKey = False,
 ) -> None:
     """Compare @challenger with @champion on the same test cohort."""
 
@@ -140,7 +150,7 @@ def compare(
 
         from cin_ml.pipeline import run_compare
 
-        s = run_compare(model, progress=_progress)
+        s = run_compare(model, demo_key=demo_key, progress=_progress)
         t = Table(title=f"{esc(s['model'])} · test cohort {esc(s['test_cohort'])} · "
                         f"{s['n']:,} students")
         t.add_column("metric")
@@ -166,6 +176,7 @@ def history(
     verify: Annotated[bool, typer.Option(
         "--verify", help="Check that no event was edited or removed (exit 1 if so).")]
     = False,
+    demo_key: DemoKey = False,
 ) -> None:
     """Print the append-only governance history (who, when, what, why)."""
 
@@ -175,7 +186,7 @@ def history(
         from cin_ml.errors import GovernanceError
         from cin_ml.pipeline import run_history
 
-        s = run_history(model, verify=verify, progress=_progress)
+        s = run_history(model, verify=verify, demo_key=demo_key, progress=_progress)
         t = Table(title="Governance history" + (f" · {esc(model)}" if model else ""))
         for col in ("#", "when (UTC)", "event", "model", "v", "who", "why"):
             t.add_column(esc(col))
@@ -207,14 +218,25 @@ def governance_check(
         help="Who runs the check (default: system:governance-check).")] = None,
     on: Annotated[str | None, typer.Option(help="Check as of YYYY-MM-DD (default: today).")]
     = None,
+    demo_key: DemoKey = False,
 ) -> None:
-    """Expire approvals, flag models whose data-use agreements lapsed, withdraw @champion
-    from versions no longer valid and restore the last valid one."""
+    """Reconcile the registry with the governance history: restore tags and aliases changed
+    outside cin-ml, expire approvals, flag models whose data-use agreements lapsed, withdraw
+    @champion from versions no longer valid and restore the last valid one, mark killed
+    training runs FAILED. Exit code 2 when the registry had to be repaired."""
 
-    def go() -> None:
+    def go() -> bool:
+        from rich.markup import escape
+
         from cin_ml.pipeline import run_governance_check
 
-        s = run_governance_check(actor=actor, on_date=on, progress=_progress)
+        s = run_governance_check(actor=actor, demo_key=demo_key, on_date=on, progress=_progress)
+        for e in s["tags_restored"]:
+            console.print(f"[bold red]tags restored[/] {e['model']} v{e['version']}: "
+                          f"{escape(e['why'])}", soft_wrap=True)
+        for e in s["foreign"]:
+            console.print(f"[red]not registered by cin-ml[/] {e['model']} v{e['version']} "
+                          f"(never promoted nor served)")
         for e in s["expired"]:
             console.print(f"[yellow]expired[/] approval of {esc(e['model'])} v{esc(e['version'])}")
         for e in s["consent_flagged"]:
@@ -227,9 +249,19 @@ def governance_check(
             to = f"restored v{w['to']}" if w["to"] else "no valid version left: alias removed"
             console.print(f"[bold red]withdrawn[/] {esc(w['model'])}@{esc(w['alias'])} from "
                           f"v{esc(w['from'])}; {esc(to)}")
+        for r in s["restored"]:
+            to = f"v{r['to']}" if r["to"] else "no alias (as the history has it)"
+            console.print(f"[bold red]restored[/] {esc(r['model'])}@{esc(r['alias'])} → "
+                          f"{esc(to)}: {esc(r['why'])}", soft_wrap=True)
+        for rid in s["stale_runs"]:
+            console.print(f"[yellow]run marked FAILED[/] {esc(rid)} (left RUNNING: its "
+                          f"process was killed)")
         if not s["changed"]:
             console.print(f"governance check {esc(s['on_date'])}: nothing to do")
+        if s["repaired"]:
+            err_console.print("[bold red]governance check repaired the registry[/] (exit 2): "
+                              "changes made outside cin-ml or versions no longer valid")
+        return s["repaired"]
 
-    _run(go)
-
-
+    if _run(go):
+        raise typer.Exit(2)

@@ -28,6 +28,9 @@ def predict(
     lang: Annotated[str | None, typer.Option(help="fr or en (default: the role's).")] = None,
     config: Annotated[Path | None, typer.Option(help="access.toml to use.")] = None,
     tracking_uri: Annotated[str | None, typer.Option(help="MLflow store.")] = None,
+    demo_key: Annotated[bool, typer.Option(
+        "--demo-key", help="Without a configured governance key, check the history with the "
+        "PUBLIC demo key (simulated data only).")] = False,
 ) -> None:
     """Score an extract with a promoted model for one role: a school's nominative list, a
     CSS's aggregates, or the ministry's de-identified aggregates of consenting CSS."""
@@ -36,7 +39,8 @@ def predict(
         from cin_ml.pipeline import run_predict
 
         s = run_predict(model, data, role, scope, out=out, agreements=agreements, lang=lang,
-                        config=config, tracking_uri=tracking_uri, progress=_progress)
+                        config=config, tracking_uri=tracking_uri, demo_key=demo_key,
+                        progress=_progress)
         c = s["cohort"]
         n = s.get("scope_counts") or c  # a school's own counts; an aggregate's as published
 
@@ -165,6 +169,16 @@ def _print_demo_summary(s: dict) -> None:
     store = resolve_store()
     console.print(f"  MLflow store        {esc(store.tracking_uri)} (artifacts in "
                   f"{esc(store.artifact_root or 'the server')})")
+    g = s.get("governance_key")
+    if g:
+        console.print(f"  governance history  anchored in {esc(g['anchor'])}")
+        if g["demo"]:
+            console.print("[bold yellow]The governance history is authenticated with the "
+                          "PUBLIC demo key[/]: anyone can forge its events. To act on this "
+                          "demo store, pass [bold]--demo-key[/] (e.g. `cin-ml history "
+                          "--verify --demo-key`) or export CIN_ML_GOVERNANCE_DEMO_KEY=1. "
+                          "For real use, set "
+                          "CIN_ML_GOVERNANCE_KEY_FILE to a secret file outside the store.")
     console.print("Open the MLflow UI on it with: [bold]cin-ml ui[/] (then http://127.0.0.1:5000)")
 
 

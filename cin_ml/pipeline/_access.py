@@ -46,6 +46,25 @@ def _published_cohort(cohort: dict, report) -> dict:
     return {**cohort, "n_students": grand["n_students"], "n_flagged": grand["n_at_risk"]}
 
 
+def _governed(served, tracking_uri, demo_key: bool = False):
+    """``served`` as the governance history has it: a cin-ml model whose alias and version
+    tags agree with the verified history (PolicyError otherwise), with the history's tags."""
+    import dataclasses
+
+    from cin_ml.errors import GovernanceError, PolicyError
+    from cin_ml.pipeline._governance import _governance_ctx
+    from cin_ml.registry import served_version
+
+    try:
+        ok = served_version(_governance_ctx(tracking_uri=tracking_uri, demo_key=demo_key),
+                            served.name, served.alias)
+    except GovernanceError as exc:
+        raise PolicyError(str(exc)) from None
+    if (ok["version"], ok["run_id"]) != (served.version, served.run_id):
+        raise PolicyError(f"{served.ref}: the registry changed while it was read; retry")
+    return dataclasses.replace(served, tags=ok["tags"])
+
+
 _PREDICT_TABLES = ("css", "students", "enrolments", "marks", "absences", "intervention_plans",
                    "schools", "ministry_exams", "outcomes")
 
@@ -54,7 +73,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
                 out: Path | str = "reports", agreements: Path | str | None = None,
                 lang: str | None = None, config: Path | str | None = None,
                 features_config: Path | str | None = None, tracking_uri: str | None = None,
-                on_date=None, progress: Progress = _quiet) -> dict:
+                on_date=None, demo_key: bool = False, progress: Progress = _quiet) -> dict:
     """Score ``data`` with the registered model ``NAME@ALIAS`` for one role and scope.
 
     - ``school`` (scope: a school id): the school's students ranked by risk, with band,
@@ -107,6 +126,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     if served.alias not in settings.serving.aliases:
         raise PolicyError(f"{served.ref}: only {', '.join(settings.serving.aliases)} may be "
                           f"scored for a role ([serving] aliases in access.toml)")
+    served = _governed(served, tracking_uri, demo_key)
     if (settings.serving.refuse_invalid_consent
             and served.tags.get(VersionTag.CONSENT_STATE) == "invalid"):
         raise PolicyError(f"{served.ref} (v{served.version}) is flagged by the governance "

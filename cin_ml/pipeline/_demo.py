@@ -78,10 +78,16 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
     ``cin-ml predict`` for a school, the CSS and the ministry on the latest cohort.
     Returns a summary with every output's location and the time of each step.
     """
+    import os
     import time
 
     from cin_ml.errors import ConfigError
-    from cin_ml.registry import load_governance_settings
+    from cin_ml.registry import (
+        GOVERNANCE_DEMO_ENV,
+        GOVERNANCE_KEY_ENV,
+        GOVERNANCE_KEY_FILE_ENV,
+        load_governance_settings,
+    )
 
     if students < DEMO_MIN_STUDENTS:
         raise ConfigError(f"[demo] --students must be at least {DEMO_MIN_STUDENTS:,} (got "
@@ -89,6 +95,13 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
                           f"beating the traditional indicator, so its promotion is refused")
     from cin_ml.tasks import TASKS
 
+    if not (os.environ.get(GOVERNANCE_KEY_ENV) or os.environ.get(GOVERNANCE_KEY_FILE_ENV)):
+        # the demo's governance history is authenticated with the PUBLIC demo key: it
+        # protects nothing (anyone can forge its events); said plainly, and for this demo only
+        os.environ[GOVERNANCE_DEMO_ENV] = "1"
+        progress(f"no governance key configured: this demo uses the PUBLIC demo governance "
+                 f"key ({GOVERNANCE_DEMO_ENV}=1), which anyone can use to forge events; set "
+                 f"{GOVERNANCE_KEY_FILE_ENV} to a secret file outside the store for real use")
     work = Path(workdir)
     data, reports = work / "data", work / "reports"
     gov = load_governance_settings()
@@ -151,4 +164,9 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
     out["predict"] = {r: p.get("out") for r, p in preds.items()}
     out["times"] = times
     out["total_s"] = round(sum(times.values()), 1)
+    from cin_ml.registry import resolve_governance_key, resolve_registry_store
+
+    key = resolve_governance_key(resolve_registry_store())
+    out["governance_key"] = {"describe": key.describe(), "demo": key.demo,
+                             "anchor": str(key.anchor.path)}
     return out

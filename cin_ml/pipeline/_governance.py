@@ -8,23 +8,24 @@ from cin_ml.pipeline._common import Progress, _quiet
 
 
 def _governance_ctx(config: Path | str | None = None, consent: Path | str | None = None,
-                    tracking_uri: str | None = None, today=None):
+                    tracking_uri: str | None = None, today=None, demo_key: bool = False):
     """The registry context: ``configs/governance.toml`` (or ``config``), the data-use
-    agreements (``configs/consent.toml`` or ``consent``) and the store."""
+    agreements (``configs/consent.toml`` or ``consent``) and the store. ``demo_key`` allows
+    the public demo governance key when none is configured (simulated data only)."""
     from cin_ml.consent import load_agreements
     from cin_ml.registry import load_governance_settings, make_ctx
 
     return make_ctx(load_governance_settings(config), load_agreements(consent),
-                    tracking_uri, today)
+                    tracking_uri, today, demo_key=demo_key)
 
 
 def run_register(run_id: str, *, author: str | None = None, actor: str | None = None,
                  config: Path | str | None = None, tracking_uri: str | None = None,
-                 progress: Progress = _quiet) -> dict:
+                 demo_key: bool = False, progress: Progress = _quiet) -> dict:
     """Register a training run with a complete card as a pending model version."""
     from cin_ml.registry import register
 
-    ctx = _governance_ctx(config, tracking_uri=tracking_uri)
+    ctx = _governance_ctx(config, tracking_uri=tracking_uri, demo_key=demo_key)
     progress(f"reading the evidence of run {run_id}")
     return register(ctx, run_id, author=author, actor=actor)
 
@@ -32,7 +33,8 @@ def run_register(run_id: str, *, author: str | None = None, actor: str | None = 
 def run_review(model: str, version: str, *, approve: bool, reviewer: str | None,
                comment: str = "", conditions: str = "", accept_fairness: tuple = (),
                expires: str | None = None, config: Path | str | None = None,
-               tracking_uri: str | None = None, progress: Progress = _quiet) -> dict:
+               tracking_uri: str | None = None, demo_key: bool = False,
+               progress: Progress = _quiet) -> dict:
     """Record the ethics committee's decision (``expires`` as YYYY-MM-DD)."""
     import datetime as dt
 
@@ -43,7 +45,7 @@ def run_review(model: str, version: str, *, approve: bool, reviewer: str | None,
         until = dt.date.fromisoformat(expires) if expires else None
     except ValueError:
         raise GovernanceError(f"--expires must be YYYY-MM-DD; got {expires!r}") from None
-    ctx = _governance_ctx(config, tracking_uri=tracking_uri)
+    ctx = _governance_ctx(config, tracking_uri=tracking_uri, demo_key=demo_key)
     return review(ctx, model, version, reviewer=reviewer, approve=approve, comment=comment,
                   conditions=conditions, accept_fairness=accept_fairness, expires=until)
 
@@ -51,36 +53,41 @@ def run_review(model: str, version: str, *, approve: bool, reviewer: str | None,
 def run_promote(model: str, version: str, *, alias: str = "champion",
                 operator: str | None = None, why: str = "",
                 config: Path | str | None = None, consent: Path | str | None = None,
-                tracking_uri: str | None = None, progress: Progress = _quiet) -> dict:
+                tracking_uri: str | None = None, demo_key: bool = False,
+                progress: Progress = _quiet) -> dict:
     """Move ``@alias`` to a version if every gate holds (GateError lists the failures)."""
     from cin_ml.registry import promote
 
-    ctx = _governance_ctx(config, consent, tracking_uri)
+    ctx = _governance_ctx(config, consent, tracking_uri, demo_key=demo_key)
     progress(f"checking the {alias} gates of {model} v{version}")
     return promote(ctx, model, version, alias=alias, operator=operator, why=why)
 
 
 def run_rollback(model: str, *, operator: str | None = None, why: str = "",
                  config: Path | str | None = None, consent: Path | str | None = None,
-                 tracking_uri: str | None = None, progress: Progress = _quiet) -> dict:
+                 tracking_uri: str | None = None, demo_key: bool = False,
+                 progress: Progress = _quiet) -> dict:
     """Move ``@champion`` back to the last earlier champion that still passes the gates."""
     from cin_ml.registry import rollback
 
-    return rollback(_governance_ctx(config, consent, tracking_uri), model,
+    return rollback(_governance_ctx(config, consent, tracking_uri, demo_key=demo_key), model,
                     operator=operator, why=why)
 
 
 def run_compare(model: str, *, config: Path | str | None = None,
-                tracking_uri: str | None = None, progress: Progress = _quiet) -> dict:
+                tracking_uri: str | None = None, demo_key: bool = False,
+                progress: Progress = _quiet) -> dict:
     """@challenger against @champion on the same test students."""
     from cin_ml.registry import compare
 
-    return compare(_governance_ctx(config, tracking_uri=tracking_uri), model).to_dict()
+    return compare(_governance_ctx(config, tracking_uri=tracking_uri, demo_key=demo_key),
+                   model).to_dict()
 
 
 def run_governance_check(*, actor: str | None = None, on_date: str | None = None,
                          config: Path | str | None = None, consent: Path | str | None = None,
-                         tracking_uri: str | None = None, progress: Progress = _quiet) -> dict:
+                         tracking_uri: str | None = None, demo_key: bool = False,
+                         progress: Progress = _quiet) -> dict:
     """Expire approvals, flag versions without valid consent, withdraw and restore aliases."""
     import datetime as dt
 
@@ -91,17 +98,18 @@ def run_governance_check(*, actor: str | None = None, on_date: str | None = None
         day = dt.date.fromisoformat(on_date) if on_date else None
     except ValueError:
         raise GovernanceError(f"--on must be YYYY-MM-DD; got {on_date!r}") from None
-    return check(_governance_ctx(config, consent, tracking_uri, day), actor=actor).to_dict()
+    return check(_governance_ctx(config, consent, tracking_uri, day, demo_key=demo_key),
+                 actor=actor).to_dict()
 
 
 def run_history(model: str | None = None, *, verify: bool = False,
                 config: Path | str | None = None, tracking_uri: str | None = None,
-                progress: Progress = _quiet) -> dict:
+                demo_key: bool = False, progress: Progress = _quiet) -> dict:
     """The governance history (``model``'s events only when given) and, with ``verify``,
     the chain check."""
     from cin_ml import registry
 
-    ctx = _governance_ctx(config, tracking_uri=tracking_uri)
+    ctx = _governance_ctx(config, tracking_uri=tracking_uri, demo_key=demo_key)
     out: dict = {"events": [e.to_dict() for e in registry.history(ctx, model)]}
     if verify:
         out["verify"] = registry.verify(ctx).to_dict()

@@ -10,11 +10,15 @@ review record, JSON), ``cin.author``, ``cin.card.sha256``, ``cin.data.digests``,
 ``cin.fairness.verdicts``, ``cin.consent.scope``.
 
 Every action takes the acting identity explicitly (or from ``$CIN_ML_USER``) and records it.
-In the embedded SQLite store identities are declared, not authenticated: anyone with write
-access to the store could act as anyone or rewrite tags; the history makes such edits
-*detectable* (``verify_history``), not impossible. Real enforcement needs an authenticated
-tracking server (MLflow's basic-auth app or a proxy) whose user is the identity; the
-functions here already take the identity as a parameter so that layer can supply it.
+Decisions live in the governance history, authenticated with a governance key the store does
+not hold and anchored outside it (``_key``); version tags and aliases are a cache checked
+against it (``_state``), and gates read only evidence pinned by hash at registration. In
+the embedded SQLite store identities are declared, not authenticated: anyone with write
+access to the store can still edit tags, aliases or artifacts, and cin-ml refuses to act on
+them and reports them (``verify``, ``check``), but cannot prevent them. Real enforcement
+needs an authenticated tracking server (MLflow's basic-auth app or a proxy) whose user is
+the identity; the functions here already take the identity as a parameter so that layer
+can supply it.
 
 Public API::
 
@@ -25,6 +29,7 @@ Public API::
     rollback(ctx, model, operator=..., why=...)
     compare(ctx, model)                                   # -> Comparison
     check(ctx)                                            # -> CheckReport
+    served_version(ctx, model, alias)                     # what predict may serve
     history(ctx, model=None) / verify(ctx)                # -> [Event] / VerifyReport
 """
 
@@ -36,6 +41,12 @@ from cin_ml.registry._context import Ctx, make_ctx, model_name
 from cin_ml.registry._evidence import RunEvidence, read_evidence
 from cin_ml.registry._gates import GateReport, GateResult, evaluate_gates
 from cin_ml.registry._history import EXPERIMENT, Event, VerifyReport
+from cin_ml.registry._key import ANCHOR_DIR_ENV as GOVERNANCE_ANCHOR_DIR_ENV
+from cin_ml.registry._key import DEMO_ENV as GOVERNANCE_DEMO_ENV
+from cin_ml.registry._key import KEY_ENV as GOVERNANCE_KEY_ENV
+from cin_ml.registry._key import KEY_FILE_ENV as GOVERNANCE_KEY_FILE_ENV
+from cin_ml.registry._key import GovernanceKey, resolve_governance_key
+from cin_ml.registry._served import served_version
 from cin_ml.registry._settings import GATES, GovernanceSettings, load_governance_settings
 from cin_ml.registry._store import RegistryStore, resolve_registry_store
 from cin_ml.registry._workflow import gate_report, promote, register, review, rollback
@@ -44,6 +55,11 @@ from cin_ml.registry._workflow import version_summary as describe_version
 __all__ = [
     "EXPERIMENT",
     "GATES",
+    "GOVERNANCE_ANCHOR_DIR_ENV",
+    "GOVERNANCE_DEMO_ENV",
+    "GOVERNANCE_KEY_ENV",
+    "GOVERNANCE_KEY_FILE_ENV",
+    "GovernanceKey",
     "CheckReport",
     "Comparison",
     "Ctx",
@@ -67,9 +83,11 @@ __all__ = [
     "read_evidence",
     "recover",
     "register",
+    "resolve_governance_key",
     "resolve_registry_store",
     "review",
     "rollback",
+    "served_version",
     "verify",
 ]
 
@@ -82,10 +100,21 @@ def history(ctx: Ctx, model: str | None = None) -> list[Event]:
 
 
 def verify(ctx: Ctx) -> VerifyReport:
-    """Check that no governance event was edited or removed."""
+    """Check that no governance event was edited, forged or removed (MACs under the
+    governance key, links, the anchor outside the store) and that every cin-ml model's
+    live tags and aliases agree with the history (reported as problems otherwise)."""
     from cin_ml.registry._history import verify_history
 
-    return verify_history(ctx.client, ctx.history_experiment(create=False))
+    exp_id = ctx.history_experiment(create=False)
+    rep = verify_history(ctx.client, exp_id, ctx.key)
+    if not rep.ok:
+        return rep
+    from dataclasses import replace
+
+    from cin_ml.registry._served import registry_disagreements
+
+    extra = registry_disagreements(ctx, exp_id)
+    return replace(rep, problems=rep.problems + tuple(extra)) if extra else rep
 
 
 def recover(ctx: Ctx) -> Event | None:
@@ -95,4 +124,4 @@ def recover(ctx: Ctx) -> Event | None:
     from cin_ml.registry._history import last_event
 
     exp_id = ctx.history_experiment(create=False)
-    return last_event(ctx.client, exp_id) if exp_id else None
+    return last_event(ctx.client, exp_id, ctx.key) if exp_id else None

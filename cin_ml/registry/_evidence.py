@@ -3,6 +3,7 @@ policy, metrics, data digests and the consent scope (CSS × datasets it was trai
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from typing import Any
 
 from cin_ml.errors import GovernanceError, TrackingError
 from cin_ml.run_contract import Artifact, RunKind, Tag
-from cin_ml.tracking import RunReader
+from cin_ml.tracking import RunReader, flat_metrics
 
 _VERDICT_ORDER = ("fail", "inconclusive", "insufficient_data", "pass")  # as cin_ml.fairness
 
@@ -39,6 +40,11 @@ class RunEvidence:
     data_digests: Mapping[str, str]
     consent_scope: Mapping[str, Any] | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    evidence_files: Mapping[str, str | None] = field(default_factory=dict)
+    """SHA-256 of each card file and evidence artifact (``None`` when absent)."""
+    run_metrics: Mapping[str, float] = field(default_factory=dict)
+    """The run's logged metrics: mutable by anyone with store access, so never a gate's
+    input (``metrics`` comes from the hash-pinned ``evaluation/metrics.json``)."""
 
     @property
     def fairness_fails(self) -> tuple[str, ...]:
@@ -83,6 +89,38 @@ def card_content_sha256(raw: bytes) -> str:
         return card_sha256(load_card(raw))
     except Exception:
         return hashlib.sha256(raw).hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _rendered(card_json: bytes) -> dict[str, str] | None:
+    """The files :func:`cin_ml.cards.render_card` makes from ``card.json`` (deterministic:
+    the same card always gives the same bytes), or ``None`` for an invalid card."""
+    from cin_ml.cards import load_card, render_card
+
+    try:
+        return dict(render_card(load_card(card_json)).files)
+    except Exception:
+        return None
+
+
+def rendering_mismatches(reader: RunReader, run_id: str) -> list[str]:
+    """Card files of the run that are not what ``card.json`` renders to (edited after
+    ``cin-ml card`` wrote them): the committee reads the HTML, so every rendering must be
+    the hashed card's."""
+    raw = reader.raw(run_id, Artifact.CARD_JSON)
+    if raw is None:
+        return []
+    files = _rendered(raw)
+    if files is None:
+        return [f"{Artifact.CARD_JSON.value} is not a valid card"]
+    out = []
+    for path, text in sorted(files.items()):
+        logged = reader.raw(run_id, path)
+        if logged is None:
+            out.append(f"{path} is missing")
+        elif logged != text.encode("utf-8"):
+            out.append(f"{path} is not the rendering of {Artifact.CARD_JSON.value} (edited)")
+    return out
 
 
 def derive_datasets(features: tuple[str, ...]) -> tuple[str, ...]:
@@ -156,6 +194,15 @@ def read_evidence(reader: RunReader, run_id: str) -> RunEvidence:
     policy = _json(reader.raw(run_id, Artifact.FEATURE_POLICY), Artifact.FEATURE_POLICY,
                    run_id)
     meta = _json(reader.raw(run_id, Artifact.MODEL_META), Artifact.MODEL_META, run_id) or {}
+    evaluation = _json(reader.raw(run_id, Artifact.EVALUATION), Artifact.EVALUATION, run_id)
+    try:
+        metrics = flat_metrics(evaluation) if evaluation else {}
+    except (KeyError, TypeError, ValueError):
+        metrics = {}
+    files = {}
+    for path in Artifact.evidence_files():
+        raw = reader.raw(run_id, path)
+        files[path] = None if raw is None else hashlib.sha256(raw).hexdigest()
     features = tuple(meta.get("features", []))
     digests = {}
     for di in run.inputs.dataset_inputs if run.inputs else []:
@@ -174,6 +221,7 @@ def read_evidence(reader: RunReader, run_id: str) -> RunEvidence:
         card_sha256=declared,
         card_content_sha256=card_content_sha256(card_raw) if card_raw else None,
         fairness_verdicts=(fair or {}).get("verdicts") if fair is not None else None,
-        metrics=dict(run.data.metrics), params=dict(run.data.params), features=features,
+        metrics=metrics, params=dict(run.data.params), features=features,
         feature_policy=policy, data_digests=digests, consent_scope=scope,
-        notes=tuple(n for n in (note,) if n))
+        notes=tuple(n for n in (note,) if n), evidence_files=files,
+        run_metrics=dict(run.data.metrics))

@@ -1,4 +1,7 @@
-"""Promotion gates: pure checks over a version's tags, its run's evidence and the policy."""
+"""Promotion gates: pure checks over a version's tags *as the governance history wrote them*
+(never the live tags, a cache anyone with store access can edit), its run's evidence (pinned
+by SHA-256 at registration; metrics from ``evaluation/metrics.json``, never the mutable run
+metrics) and the policy."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from dataclasses import dataclass
 
 from cin_ml.consent import ConsentRegistry, agreements_from_frame, check_consent
 from cin_ml.registry._evidence import RunEvidence
+from cin_ml.registry._identity import normalize_identity
 from cin_ml.registry._settings import GATES, GovernanceSettings
 from cin_ml.run_contract import Tag, VersionTag
 
@@ -80,11 +84,44 @@ def _approval(tags, review, today) -> GateResult:
                                         f"{expires}")
 
 
+def _history(disagreements: list[str]) -> GateResult:
+    if disagreements:
+        return GateResult("history", False, "; ".join(disagreements[:6])
+                          + (f" (+{len(disagreements) - 6} more)"
+                             if len(disagreements) > 6 else ""))
+    return GateResult("history", True, "version tags agree with the governance history")
+
+
+def pinned_evidence(tags: Mapping[str, str]) -> dict[str, str | None] | None:
+    raw = tags.get(VersionTag.EVIDENCE)
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def evidence_changes(tags: Mapping[str, str], ev: RunEvidence) -> list[str]:
+    """Card files and evidence artifacts whose bytes differ from those registered."""
+    pinned = pinned_evidence(tags)
+    if pinned is None:
+        return ["no evidence digests were recorded at registration (register again)"]
+    out = []
+    for path in sorted(set(pinned) | set(ev.evidence_files)):
+        was, now = pinned.get(path), ev.evidence_files.get(path)
+        if was != now:
+            state = "removed" if now is None else ("added" if was is None else "changed")
+            out.append(f"{path} {state} since registration")
+    return out
+
+
 def _card(tags, review, ev: RunEvidence) -> GateResult:
     if ev.card_sha256 is None or ev.card_content_sha256 is None:
         return GateResult("card", False, f"run {ev.run_id} has no card/card.json and "
                                          f"card/card.sha256 any more")
-    problems = []
+    problems = evidence_changes(tags, ev)
     if tags.get("cin.card.sha256") != ev.card_sha256:
         problems.append(f"card hash {ev.card_sha256[:12]} differs from the registered "
                         f"{(tags.get('cin.card.sha256') or '?')[:12]}")
@@ -97,7 +134,9 @@ def _card(tags, review, ev: RunEvidence) -> GateResult:
                         f"current {ev.card_sha256[:12]}")
     if problems:
         return GateResult("card", False, "tampered card: " + "; ".join(problems))
-    return GateResult("card", True, f"card {ev.card_sha256[:12]} unchanged since review")
+    return GateResult("card", True, f"card {ev.card_sha256[:12]} and its "
+                                    f"{len(ev.evidence_files)} files unchanged since "
+                                    f"registration")
 
 
 def _metrics(ev: RunEvidence, s: GovernanceSettings) -> GateResult:
@@ -199,14 +238,14 @@ def consent_result(scope: Mapping | None, consent: ConsentRegistry, purpose: str
 
 
 def _operator(tags, review, operator: str, s: GovernanceSettings) -> GateResult:
-    op = operator.strip().lower()
+    op = normalize_identity(operator)
     if op not in s.people.operators:
         return GateResult("operator", False, f"{operator!r} is not listed as an operator in "
                                              f"governance.toml [people] operators")
-    if op == (tags.get(Tag.AUTHOR) or "").lower():
+    if op == normalize_identity(tags.get(Tag.AUTHOR) or ""):
         return GateResult("operator", False, f"{operator!r} is the model's author")
     if (not s.people.reviewer_may_operate and review
-            and op == (review.get("reviewer") or "").lower()):
+            and op == normalize_identity(review.get("reviewer") or "")):
         return GateResult("operator", False, f"{operator!r} reviewed this version and may "
                                              f"not also promote it")
     return GateResult("operator", True, f"{op} is an operator, not the author")
@@ -214,13 +253,16 @@ def _operator(tags, review, operator: str, s: GovernanceSettings) -> GateResult:
 
 def evaluate_gates(model: str, version: str, alias: str, tags: Mapping[str, str],
                    ev: RunEvidence, s: GovernanceSettings, consent: ConsentRegistry,
-                   operator: str, today: dt.date) -> GateReport:
-    """Evaluate the gates ``s.gates_for(alias)`` for one version (pure)."""
+                   operator: str, today: dt.date,
+                   disagreements: list[str] | None = None) -> GateReport:
+    """Evaluate the gates ``s.gates_for(alias)`` for one version (pure). ``tags`` are the
+    version's tags as the history wrote them; ``disagreements`` the live tags that differ."""
     review = review_record(tags)
     wanted = set(s.gates_for(alias))
     scope = (json.loads(tags[VersionTag.CONSENT_SCOPE])
              if tags.get(VersionTag.CONSENT_SCOPE) else None)
-    fns = {"approval": lambda: _approval(tags, review, today),
+    fns = {"history": lambda: _history(list(disagreements or [])),
+           "approval": lambda: _approval(tags, review, today),
            "card": lambda: _card(tags, review, ev),
            "metrics": lambda: _metrics(ev, s),
            "fairness": lambda: _fairness(review, ev),

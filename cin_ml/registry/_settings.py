@@ -7,9 +7,13 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from cin_ml.config import Settings, config_path, load_settings
+from cin_ml.errors import GovernanceError
+from cin_ml.registry._identity import check_identity
 
-GATES = ("approval", "card", "metrics", "fairness", "feature_policy", "consent", "operator")
-"""Every promotion gate, in the order they are reported."""
+GATES = ("history", "approval", "card", "metrics", "fairness", "feature_policy", "consent",
+         "operator")
+"""Every promotion gate, in the order they are reported. ``history`` (the version's tags
+agree with the governance history) is always evaluated, whatever ``[gates]`` lists."""
 
 
 class GeneralSettings(Settings):
@@ -26,10 +30,10 @@ class PeopleSettings(Settings):
     @field_validator("committee", "operators")
     @classmethod
     def _normalize(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        out = tuple(x.strip().lower() for x in v)
-        if any(not x for x in out):
-            raise ValueError("names must not be empty")
-        return out
+        try:
+            return tuple(check_identity(x, "listed") for x in v)
+        except GovernanceError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class ApprovalSettings(Settings):
@@ -61,6 +65,11 @@ class GateSettings(Settings):
         return self
 
 
+class CheckSettings(Settings):
+    # a training run still RUNNING this long after it started was killed: marked FAILED
+    stale_run_hours: float = Field(24.0, gt=0)
+
+
 class CompareSettings(Settings):
     n_boot: int = Field(300, ge=0, le=10000)
     seed: int = 0
@@ -81,11 +90,13 @@ class GovernanceSettings(Settings):
     floors: FloorSettings = FloorSettings()
     gates: GateSettings = GateSettings()
     compare: CompareSettings = CompareSettings()
+    check: CheckSettings = CheckSettings()
     lock: LockSettings = LockSettings()
 
     def gates_for(self, alias: str) -> tuple[str, ...]:
         """Gates required to move ``alias`` (champion, challenger)."""
-        return self.gates.champion if alias == "champion" else self.gates.challenger
+        wanted = self.gates.champion if alias == "champion" else self.gates.challenger
+        return ("history", *(g for g in wanted if g != "history"))
 
 
 def load_governance_settings(path: Path | str | None = None) -> GovernanceSettings:

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cin_ml.registry._history import Event, append_event, last_event
+from cin_ml.registry._key import GovernanceKey
 from cin_ml.run_contract import VersionTag
 
 FAULT_ENV = "CIN_ML_FAULT"
@@ -67,6 +68,9 @@ def apply_op(client, op: Mapping[str, Any], intent_seq: int) -> str | None:
     elif kind == "delete_alias":
         if _alias_version(client, op["model"], op["alias"]) is not None:
             client.delete_registered_model_alias(op["model"], op["alias"])
+    elif kind == "delete_tag":
+        if op["key"] in _version_tags(client, op["model"], op["version"]):
+            client.delete_model_version_tag(op["model"], op["version"], op["key"])
     elif kind == "create":
         done = _find_created(client, op["model"], intent_seq)
         if done:
@@ -89,55 +93,60 @@ def op_done(client, op: Mapping[str, Any], intent_seq: int) -> bool:
         return _alias_version(client, op["model"], op["alias"]) == str(op["version"])
     if kind == "delete_alias":
         return _alias_version(client, op["model"], op["alias"]) is None
+    if kind == "delete_tag":
+        return op["key"] not in _version_tags(client, op["model"], op["version"])
     if kind == "create":
         return _find_created(client, op["model"], intent_seq) is not None
     raise ValueError(kind)  # pragma: no cover
 
 
-def run_action(client, exp_id: str, type_: str, *, actor: str, why: str, model: str,
-               version: str | None, ops: list[dict], mode: str,
+def run_action(client, exp_id: str, type_: str, *, key: GovernanceKey, actor: str, why: str,
+               model: str, version: str | None, ops: list[dict], mode: str,
                details: Mapping[str, Any] | None = None,
                commit_details: Mapping[str, Any] | None = None) -> tuple[Event, str | None]:
     """Steps 3–5 of the ordering above; returns the commit event and a created version."""
-    intent = append_event(client, exp_id, f"{type_}.started", actor=actor, why=why,
+    # the commit's details ride in the intent, so a recovered commit records the same facts
+    intent = append_event(client, exp_id, f"{type_}.started", key=key, actor=actor, why=why,
                           model=model, version=version,
-                          details={**(details or {}), "ops": ops, "mode": mode})
+                          details={**(details or {}), "ops": ops, "mode": mode,
+                                   "commit": dict(commit_details or {})})
     fault(f"{type_}:after-intent")
     created = None
     for op in ops:
         created = apply_op(client, op, intent.seq) or created
         fault(f"{type_}:after-op")
     fault(f"{type_}:before-commit")
-    ev = append_event(client, exp_id, type_, actor=actor, why=why, model=model,
+    ev = append_event(client, exp_id, type_, key=key, actor=actor, why=why, model=model,
                       version=created or version,
                       details={**(commit_details or {}), "intent": intent.seq})
     return ev, created
 
 
-def recover(client, exp_id: str | None) -> Event | None:
+def recover(client, exp_id: str | None, key: GovernanceKey) -> Event | None:
     """Resolve an interrupted action (see module docstring). Call under the lock.
 
     Returns the resolving event, or ``None`` when nothing was pending.
     """
     if exp_id is None:
         return None
-    last = last_event(client, exp_id)
+    last = last_event(client, exp_id, key)
     if last is None or not last.type.endswith(".started"):
         return None
     type_ = last.type.removesuffix(".started")
     ops = list(last.details.get("ops", []))
     mode = last.details.get("mode", "atomic")
-    base = {"intent": last.seq, "recovered": True}
+    base = {**last.details.get("commit", {}), "intent": last.seq, "recovered": True}
     if mode == "forward":
         for op in ops:
             apply_op(client, op, last.seq)
-        return append_event(client, exp_id, type_, actor=last.actor, why=last.why,
+        return append_event(client, exp_id, type_, key=key, actor=last.actor, why=last.why,
                             model=last.model, version=last.version, details=base)
     if all(op_done(client, op, last.seq) for op in ops):
         created = next((_find_created(client, op["model"], last.seq) for op in ops
                         if op["op"] == "create"), None)
-        return append_event(client, exp_id, type_, actor=last.actor, why=last.why,
+        return append_event(client, exp_id, type_, key=key, actor=last.actor, why=last.why,
                             model=last.model, version=created or last.version, details=base)
-    return append_event(client, exp_id, f"{type_}.aborted", actor=last.actor,
+    return append_event(client, exp_id, f"{type_}.aborted", key=key, actor=last.actor,
                         why="interrupted before taking effect; nothing changed",
-                        model=last.model, version=last.version, details=base)
+                        model=last.model, version=last.version,
+                        details={"intent": last.seq, "recovered": True})

@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from cin_ml.errors import GovernanceError
 from cin_ml.registry._context import ALIASES, Ctx, alias_version, get_version, identity
 from cin_ml.registry._context import model_name as _model_name
-from cin_ml.registry._evidence import read_evidence
-from cin_ml.registry._gates import evaluate_gates, review_record
-from cin_ml.registry._history import Event, canonical, read_events
+from cin_ml.registry._evidence import read_evidence, rendering_mismatches
+from cin_ml.registry._gates import evaluate_gates, evidence_changes, review_record
+from cin_ml.registry._history import canonical, sha256_text
+from cin_ml.registry._identity import normalize_identity
+from cin_ml.registry._state import tag_disagreements
 from cin_ml.registry._store import version_source
 from cin_ml.registry._txn import run_action
 from cin_ml.run_contract import Tag, VersionTag
@@ -41,6 +43,11 @@ def register(ctx: Ctx, run_id: str, author: str | None = None,
     elif ev.card_ready is not True:
         miss = f" (missing: {', '.join(ev.card_missing)})" if ev.card_missing else ""
         problems.append(f"the card of run {run_id} is not complete{miss}")
+    else:
+        bad = rendering_mismatches(reader, run_id)
+        if bad:
+            problems.append(f"the card files of run {run_id} do not match its card.json: "
+                            + "; ".join(bad) + f" (rebuild with `cin-ml card --run {run_id}`)")
     if ev.model_uri is None:
         problems.append(f"run {run_id} logged no model")
     with ctx.locked() as exp_id:
@@ -60,14 +67,15 @@ def register(ctx: Ctx, run_id: str, author: str | None = None,
                  VersionTag.FAIRNESS_WORST: ev.fairness_worst,
                  VersionTag.FAIRNESS_FAILS: ",".join(ev.fairness_fails),
                  VersionTag.CONSENT_SCOPE: canonical(ev.consent_scope) if ev.consent_scope else "",
-                 VersionTag.CONSENT_NOTE: "; ".join(ev.notes)}
+                 VersionTag.CONSENT_NOTE: "; ".join(ev.notes),
+                 VersionTag.EVIDENCE: canonical(dict(ev.evidence_files))}
         model_id = ev.model_uri.removeprefix("models:/") if ev.model_uri.startswith(
             "models:/m-") else None
         op = {"op": "create", "model": model, "run_id": run_id, "model_id": model_id,
               "source": version_source(client, ctx.store, ev.model_uri), "tags": vtags}
         event, version = run_action(
-            client, exp_id, "register", actor=by, why=f"register run {run_id}", model=model,
-            version=None, ops=[op], mode="atomic",
+            client, exp_id, "register", key=ctx.key, actor=by, why=f"register run {run_id}",
+            model=model, version=None, ops=[op], mode="atomic",
             commit_details={"run_id": run_id, "author": who, "card_sha256": ev.card_sha256,
                             "data_digests": dict(ev.data_digests),
                             "fairness_worst": ev.fairness_worst})
@@ -101,12 +109,14 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
     comment, conditions = (comment or "").strip(), (conditions or "").strip()
     accepted = sorted({a.strip() for a in accept_fairness if a.strip()})
     with ctx.locked() as exp_id:
-        tags = dict(client.get_model_version(model, v).tags)
-        problems = []
+        state = ctx.replay(exp_id, model)
+        live = dict(client.get_model_version(model, v).tags)
+        tags = state.tags.get(v, {})
+        problems = tag_disagreements(state, v, live)
         if who not in s.people.committee:
             problems.append(f"{who!r} is not a member of the ethics committee "
                             f"(governance.toml [people] committee)")
-        if who == tags.get(VersionTag.AUTHOR, "").lower():
+        if who == normalize_identity(tags.get(VersionTag.AUTHOR, "")):
             problems.append(f"{who!r} is the author of {model} v{v} and may not review it")
         if not approve and not comment:
             problems.append("a rejection needs a comment saying why")
@@ -124,10 +134,13 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
         if stray:
             problems.append(f"accepted fairness fail(s) {', '.join(stray)} match no fail "
                             f"verdict of this version ({', '.join(fails) or 'none'})")
-        ev = read_evidence(ctx.reader, tags.get(VersionTag.RUN_ID, ""))
-        if ev.card_sha256 != tags.get("cin.card.sha256") or \
-                ev.card_content_sha256 != tags.get("cin.card.content_sha256"):
-            problems.append("tampered card: the run's card changed since registration")
+        ev = read_evidence(ctx.reader, tags.get(VersionTag.RUN_ID, "")) if tags else None
+        if ev is not None and (ev.card_sha256 != tags.get("cin.card.sha256") or
+                               ev.card_content_sha256 != tags.get("cin.card.content_sha256")
+                               or evidence_changes(tags, ev)):
+            changed = evidence_changes(tags, ev)
+            problems.append("tampered card: the run's card changed since registration"
+                            + (f" ({'; '.join(changed[:4])})" if changed else ""))
         if problems:
             ctx.refuse(exp_id, "review", model, v, who, problems)
         rec = {"state": "approved" if approve else "rejected", "reviewer": who,
@@ -135,17 +148,19 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
                "comment": comment, "conditions": conditions,
                "accepted_fairness": accepted if approve else [],
                "expires": until.isoformat() if approve else None,
-               "card_sha256": ev.card_sha256}
+               "card_sha256": ev.card_sha256,
+               "evidence_sha256": sha256_text(tags.get(VersionTag.EVIDENCE, ""))}
         ops = [_tag(model, v, VersionTag.REVIEW, canonical(rec)),
                _tag(model, v, VersionTag.REVIEW_STATE, rec["state"]),
                _tag(model, v, VersionTag.REVIEWER, who),
                _tag(model, v, VersionTag.REVIEW_EXPIRES, rec["expires"] or "")]
-        event, _ = run_action(client, exp_id, "review", actor=who, why=comment, model=model,
-                              version=v, ops=ops, mode="forward",
+        event, _ = run_action(client, exp_id, "review", key=ctx.key, actor=who, why=comment,
+                              model=model, version=v, ops=ops, mode="forward",
                               commit_details={"decision": rec["state"],
                                               "expires": rec["expires"],
                                               "accepted_fairness": rec["accepted_fairness"],
-                                              "card_sha256": ev.card_sha256})
+                                              "card_sha256": ev.card_sha256,
+                                              "evidence_sha256": rec["evidence_sha256"]})
     return {"model": model, "version": v, **rec, "event": event.seq}
 
 
@@ -164,12 +179,21 @@ def _alias_op(model: str, alias: str, version: str | None) -> dict:
     return {"op": "set_alias", "model": model, "alias": alias, "version": version}
 
 
-def gate_report(ctx: Ctx, model: str, version: str, alias: str, operator: str):
-    """Evaluate the alias's gates for one version (reads the run's current evidence)."""
-    tags = dict(ctx.client.get_model_version(model, version).tags)
-    ev = read_evidence(ctx.reader, tags.get(VersionTag.RUN_ID, ""))
+def gate_report(ctx: Ctx, model: str, version: str, alias: str, operator: str,
+                exp_id: str | None = None, state=None):
+    """Evaluate the alias's gates for one version: decisions and pinned digests from the
+    governance history (``state``: its replay, else read now), the run's current evidence,
+    and every live tag that disagrees with the history."""
+    if state is None:
+        state = ctx.replay(exp_id if exp_id is not None else ctx.history_experiment(False),
+                           model)
+    live = dict(ctx.client.get_model_version(model, version).tags)
+    tags = state.tags.get(str(version), {})
+    disagreements = tag_disagreements(state, str(version), live)
+    ev = read_evidence(ctx.reader, tags.get(VersionTag.RUN_ID) or live.get(VersionTag.RUN_ID)
+                       or "")
     return evaluate_gates(model, version, alias, tags, ev, ctx.settings, ctx.consent,
-                          operator, ctx.today)
+                          operator, ctx.today, disagreements)
 
 
 def promote(ctx: Ctx, model: str, version: str | int, *, alias: str = "champion",
@@ -180,32 +204,18 @@ def promote(ctx: Ctx, model: str, version: str | int, *, alias: str = "champion"
     v = str(get_version(ctx.client, model, version).version)
     who = identity(operator, ctx.settings, "operator")
     with ctx.locked() as exp_id:
-        report = gate_report(ctx, model, v, alias, who)
+        report = gate_report(ctx, model, v, alias, who, exp_id)
         if not report.ok:
             ctx.refuse(exp_id, "promote", model, v, who, report.failed_lines(),
                        gates=[r.gate for r in report.failed])
         previous = alias_version(ctx.client, model, alias)
         event, _ = run_action(
-            ctx.client, exp_id, "promote", actor=who, why=why, model=model, version=v,
+            ctx.client, exp_id, "promote", key=ctx.key, actor=who, why=why, model=model, version=v,
             ops=[_alias_op(model, alias, v)], mode="atomic",
             commit_details={"alias": alias, "previous": previous,
                             "gates": [r.to_dict() for r in report.results]})
     return {"model": model, "version": v, "alias": alias, "previous": previous,
             "gates": report.to_dict(), "event": event.seq}
-
-
-def alias_timeline(events: list[Event], model: str, alias: str) -> list[str | None]:
-    """Versions ``@alias`` pointed to after each committed alias change, oldest first."""
-    committed = {e.details.get("intent") for e in events
-                 if not e.type.endswith((".started", ".aborted", ".refused"))}
-    out: list[str | None] = []
-    for e in events:
-        if e.model != model or not e.type.endswith(".started") or e.seq not in committed:
-            continue
-        for op in e.details.get("ops", []):
-            if op.get("alias") == alias and op["op"] in ("set_alias", "delete_alias"):
-                out.append(op.get("version"))
-    return out
 
 
 def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
@@ -220,14 +230,15 @@ def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
         raise GovernanceError(f"rollback of {model}: give the reason (--why)")
     with ctx.locked() as exp_id:
         current = alias_version(ctx.client, model, alias)
-        timeline = alias_timeline(read_events(ctx.client, exp_id, model), model, alias)
+        state = ctx.replay(exp_id, model)
+        timeline = state.timeline.get(alias, [])
         tried: list[str] = []
         target, report = None, None
         for cand in reversed(timeline):
             if cand is None or cand == current or cand in tried:
                 continue
             tried.append(cand)
-            report = gate_report(ctx, model, cand, alias, who)
+            report = gate_report(ctx, model, cand, alias, who, exp_id, state)
             if report.ok:
                 target = cand
                 break
@@ -238,7 +249,8 @@ def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
             gates = sorted({r.gate for r in report.failed}) if report else ["approval"]
             ctx.refuse(exp_id, "rollback", model, current, who, reasons, gates=gates)
         event, _ = run_action(
-            ctx.client, exp_id, "rollback", actor=who, why=why, model=model, version=target,
+            ctx.client, exp_id, "rollback", key=ctx.key, actor=who, why=why, model=model,
+            version=target,
             ops=[_alias_op(model, alias, target)], mode="atomic",
             commit_details={"alias": alias, "previous": current,
                             "gates": [r.to_dict() for r in report.results]})
@@ -247,12 +259,16 @@ def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
 
 
 def version_summary(ctx: Ctx, model: str, version: str) -> dict:
-    """Tags of a version decoded for display."""
-    tags = dict(ctx.client.get_model_version(model, version).tags)
+    """A version as the governance history has it (decoded for display), with the live tags
+    that disagree with it."""
+    state = ctx.replay(ctx.history_experiment(create=False), model)
+    live = dict(ctx.client.get_model_version(model, version).tags)
+    tags = state.tags.get(str(version), {})
     return {"model": model, "version": version, "run_id": tags.get(VersionTag.RUN_ID),
             "author": tags.get(VersionTag.AUTHOR), "state": tags.get(VersionTag.REVIEW_STATE),
             "review": review_record(tags), "card_sha256": tags.get("cin.card.sha256"),
             "fairness_worst": tags.get(VersionTag.FAIRNESS_WORST),
             "consent": tags.get(VersionTag.CONSENT_STATE, "unchecked"),
             "scope": json.loads(tags[VersionTag.CONSENT_SCOPE])
-            if tags.get(VersionTag.CONSENT_SCOPE) else None}
+            if tags.get(VersionTag.CONSENT_SCOPE) else None,
+            "disagreements": tag_disagreements(state, str(version), live)}

@@ -17,7 +17,7 @@ Public API used by the other steps::
 
 from cin_ml.tracking._artifacts import list_artifacts, load_artifact, log_artifacts, log_metrics
 from cin_ml.tracking._reader import RunReader
-from cin_ml.tracking._runs import RunBundle, load_run_bundle, log_training
+from cin_ml.tracking._runs import RunBundle, flat_metrics, load_run_bundle, log_training
 from cin_ml.tracking._serving import ServedModel, resolve_served_model
 from cin_ml.tracking._store import (
     Store,
@@ -35,6 +35,7 @@ __all__ = [
     "ServedModel",
     "Store",
     "experiment_name",
+    "flat_metrics",
     "git_commit",
     "list_artifacts",
     "load_artifact",

@@ -20,7 +20,10 @@ from cin_ml.tracking._reader import RunReader
 from cin_ml.tracking._store import Store, _client, _fluent, as_store
 
 
-def _flat_metrics(m: Mapping[str, Any]) -> dict[str, float]:
+def flat_metrics(m: Mapping[str, Any]) -> dict[str, float]:
+    """The run's flat metrics (docs/architecture.md, "Run contract") from its
+    ``evaluation/metrics.json``: what training logs, and what the registry's gates read from
+    the hash-pinned artifact instead of the (mutable) run metrics."""
     out = {}
     for k in ("test_auc", "test_average_precision", "test_brier", "indicator_auc",
               "logistic_auc", "oracle_auc", "auc_gap_to_oracle", "oracle_brier",
@@ -98,7 +101,7 @@ def log_training(run_id: str, result, *, data_dir: str, data_form: str,
                      if k not in ("verbosity", "metric", "objective")}}
         with _fluent(store) as mlflow, mlflow.start_run(run_id=run_id):
             mlflow.log_params({k: str(v) for k, v in params.items()})
-            mlflow.log_metrics(_flat_metrics(result.metrics))
+            mlflow.log_metrics(flat_metrics(result.metrics))
             for ctx, df in (datasets or {}).items():
                 with warnings.catch_warnings():  # a local folder matches two source types
                     warnings.filterwarnings("ignore", category=UserWarning,

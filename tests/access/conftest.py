@@ -43,27 +43,52 @@ def deidentified(tables: dict, css_ids=None) -> dict:
     return out
 
 
+GOV_KEY = "access-tests-governance-key-0123456789"
+
+
 @pytest.fixture(scope="session")
 def served(network, tmp_path_factory, fast_models_config):
-    """Train on CSS001 (de-identified), register, alias @champion and @challenger."""
+    """Train on CSS001 (de-identified), then the real governance chain (audit, explain,
+    ready card, register, review, promote to @champion and @challenger): predict serves
+    only what cin-ml's history promoted (issue 15)."""
+    import warnings
+
     import mlflow
 
-    from cin_ml.consent import carry_agreements
+    from cin_ml.config import settings_from_dict
+    from cin_ml.consent import carry_agreements, load_agreements
     from cin_ml.extract import write_extract
-    from cin_ml.pipeline import run_train
+    from cin_ml.pipeline import run_audit, run_card, run_explain, run_train
+    from cin_ml.registry import GovernanceSettings, make_ctx, promote, register, review
 
     root = tmp_path_factory.mktemp("served")
     uri = f"sqlite:///{root / 'mlflow.db'}"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CIN_ML_GOVERNANCE_KEY", GOV_KEY)
+    mp.setenv("CIN_ML_GOVERNANCE_ANCHOR_DIR", str(root.parent / f"{root.name}-anchor"))
     deid = root / "css001"
     write_extract(deidentified(network["sim"].tables, ["CSS001"]), deid)
     carry_agreements(network["source"], deid)
     models_config = fast_models_config(root, n_boot=20)
     s = run_train(deid, "ecriture_4e", models_config=models_config,
                   tracking_uri=uri)
+    rid = s["run_id"]
+    with pytest.MonkeyPatch.context() as env, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # small groups of one CSS: not what these tests test
+        env.setenv("MLFLOW_TRACKING_URI", uri)
+        run_audit(rid, n_boot=20)
+        run_explain(rid, out=root / "explain")
+        run_card(rid, out=root / "cards", ready=True, tracking_uri=uri)
+    policy = settings_from_dict(GovernanceSettings, {
+        "governance": {"purpose": "student_success_prediction"},
+        "people": {"committee": ["a.tremblay"], "operators": ["ops.cote"]}}, "access tests")
+    ctx = make_ctx(policy, load_agreements(), store=uri)
+    reg = register(ctx, rid, author="ds.lavoie")
+    review(ctx, MODEL, reg["version"], reviewer="a.tremblay", approve=True,
+           comment="access tests", accept_fairness=reg["fairness_fails"])
+    for alias in ("champion", "challenger"):
+        promote(ctx, MODEL, reg["version"], alias=alias, operator="ops.cote")
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.create_registered_model(MODEL)
-    mv = client.create_model_version(MODEL, f"runs:/{s['run_id']}/model", run_id=s["run_id"])
-    client.set_registered_model_alias(MODEL, "champion", mv.version)
-    client.set_registered_model_alias(MODEL, "challenger", mv.version)
-    return {"uri": uri, "train": s, "deid": deid, "root": root, "client": client,
-           "version": mv.version, "models_config": models_config}
+    yield {"uri": uri, "train": s, "deid": deid, "root": root, "client": client,
+           "version": reg["version"], "models_config": models_config}
+    mp.undo()

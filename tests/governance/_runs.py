@@ -19,8 +19,9 @@ Kinds of run (``GovRuns.ids``):
 - ``fairness_fails``: a copy of ``ready`` whose logged audit was rewritten with fail verdicts
   (``FAIRNESS_FAILS``) after its card was built;
 - ``bad``: a copy of ``ready`` whose logged evidence was rewritten after the card (metrics
-  below the floors, a fairness fail, a teacher variable among the features, a CSS without
-  agreement in the consent scope): every content gate must see it.
+  below the floors in ``evaluation/metrics.json``, a fairness fail, a teacher variable among
+  the features, a CSS without agreement in the consent scope), before registration pins it:
+  every content gate must see it.
 
 A copy (:func:`_copy_run`) is a new run in the same experiment with the original's tags,
 params, metrics, dataset inputs, artifacts and logged model: the bytes production wrote,
@@ -179,8 +180,7 @@ def build_template(root: Path, fast_models_config) -> GovRuns:
         client.set_terminated(ids["failed"], "FAILED")
         _rewrite_json(client, ids["fairness_fails"], "fairness/audit.json", _with_fails)
         bad = ids["bad"]
-        for name, value in BAD_METRICS.items():
-            client.log_metric(bad, name, value, step=1)
+        _rewrite_json(client, bad, "evaluation/metrics.json", lambda m: {**m, **BAD_METRICS})
         _rewrite_json(client, bad, "fairness/audit.json", _with_fails)
         _rewrite_json(client, bad, "model_meta.json",
                       lambda m: {**m, "features": [*m["features"], BAD_FEATURE]})

@@ -27,8 +27,21 @@ def gov_store(tmp_path, monkeypatch, gov_runs):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("CIN_ML_ARTIFACT_ROOT", str(tmp_path / "store" / "artifacts"))
     monkeypatch.delenv("CIN_ML_USER", raising=False)
+    governance_key(monkeypatch, tmp_path)
     mlflow.set_tracking_uri(uri)
     return uri
+
+
+KEY = "test-governance-key-0123456789abcdef"
+
+
+def governance_key(monkeypatch, folder):
+    """A governance key in the environment and this test's anchor folder (outside the
+    store): what an operator's machine holds and the store does not."""
+    for var in ("CIN_ML_GOVERNANCE_KEY_FILE", "CIN_ML_GOVERNANCE_DEMO_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CIN_ML_GOVERNANCE_KEY", KEY)
+    monkeypatch.setenv("CIN_ML_GOVERNANCE_ANCHOR_DIR", str(folder / "anchor"))
 
 
 @pytest.fixture()

@@ -38,6 +38,11 @@ def test_readme_chain_through_the_cli(gov_runs, fast_models_config, tmp_path, mo
                 "CIN_ML_CONFIG_DIR"):
         monkeypatch.delenv(var, raising=False)
     mlflow.set_tracking_uri(None)
+    # no governance key configured: the README's --demo-key, anchor in the user's state folder
+    for var in ("CIN_ML_GOVERNANCE_KEY", "CIN_ML_GOVERNANCE_KEY_FILE",
+                "CIN_ML_GOVERNANCE_DEMO_KEY", "CIN_ML_GOVERNANCE_ANCHOR_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     models = fast_models_config(tmp_path, 20)
     runner = CliRunner()
 
@@ -62,12 +67,14 @@ def test_readme_chain_through_the_cli(gov_runs, fast_models_config, tmp_path, mo
                    for m, v in ms.items() if v == "fail")
 
     # once crashed here: the registry followed a global tracking URI, not the default store
-    assert f"{M} v1" in cli("register", "--run", rid, "--author", AUTHOR)
+    r = runner.invoke(app, ["register", "--run", rid, "--author", AUTHOR])
+    assert r.exit_code == 1 and "no governance key" in r.output, r.output
+    assert f"{M} v1" in cli("register", "--run", rid, "--author", AUTHOR, "--demo-key")
     cli("review", "--model", M, "--version", 1, "--approve", "--reviewer", REVIEWER,
-        "--comment", "Approved for a supervised pilot",
+        "--comment", "Approved for a supervised pilot", "--demo-key",
         *[x for f in fails for x in ("--accept-fairness", f)])
     cli("promote", "--model", M, "--version", 1, "--alias", "champion",
-        "--operator", OPERATOR, "--why", "first model")
+        "--operator", OPERATOR, "--why", "first model", "--demo-key")
 
     mv = store.get_model_version(M, "1")
     review = json.loads(mv.tags["cin.review"])
@@ -77,12 +84,13 @@ def test_readme_chain_through_the_cli(gov_runs, fast_models_config, tmp_path, mo
     assert review["card_sha256"] == run_sha == mv.tags["cin.card.sha256"]
     champion = store.get_model_version_by_alias(M, "champion")
     assert (str(champion.version), champion.run_id) == ("1", rid)
-    out = cli("history", "--model", M, "--verify")
+    out = cli("history", "--model", M, "--verify", "--demo-key")
     assert "history verified" in out
+    assert list((tmp_path / "state" / "cin-ml" / "anchors").glob("*.head"))
 
     school = _school_to_score(gov_runs.source)
     cli("predict", "--model", f"{M}@champion", "--data", gov_runs.source, "--role", "school",
-        "--scope", school)
+        "--scope", school, "--demo-key")
     report = work / "reports" / "predict" / f"school-{school}"
     assert (report / "report.html").is_file()
     manifest = json.loads((report / "manifest.json").read_text(encoding="utf-8"))

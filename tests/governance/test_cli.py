@@ -77,7 +77,9 @@ def test_cli_workflow(cli, runs):
     r = cli("governance", "check", "--on", "2026-01-01")
     assert r.exit_code == 0 and "nothing to do" in r.output
     r = cli("governance", "check", "--on", "2030-01-02")
-    assert r.exit_code == 0 and "consent" in r.output and "withdrawn" in r.output
+    # the champion had to be withdrawn: a repair, so a non-zero exit a scheduler alerts on
+    assert r.exit_code == 2 and "consent" in r.output and "withdrawn" in r.output
+    assert "repaired the registry" in r.output
 
 
 def test_cli_history_verify_fails_on_tampering(cli, runs):

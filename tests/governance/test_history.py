@@ -61,8 +61,12 @@ def test_edit_with_recomputed_hash_breaks_the_next_link(chain):
     chain.client.set_tag(run.info.run_id, "cin.event.json", text)
     chain.client.set_tag(run.info.run_id, "cin.event.hash", sha256_text(text))
     rep = verify(chain)
-    assert rep.problems == ("event #5 (promote.started) does not link to event #4 "
-                            "(an earlier event was edited or replaced)",)
+    # a plain SHA-256 no longer passes for the event's MAC (the key is not in the store),
+    # and the next event's link still names the edit
+    assert rep.problems == ("event #4 (review): content does not match its MAC (edited or "
+                            "forged without the governance key)",
+                            "event #5 (promote.started) does not link to event #4 "
+                            "(an earlier event was edited or replaced)")
 
 
 def test_removed_events_are_detected(chain):
