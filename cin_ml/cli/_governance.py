@@ -226,17 +226,15 @@ def governance_check(
     training runs FAILED. Exit code 2 when the registry had to be repaired."""
 
     def go() -> bool:
-        from rich.markup import escape
-
         from cin_ml.pipeline import run_governance_check
 
         s = run_governance_check(actor=actor, demo_key=demo_key, on_date=on, progress=_progress)
         for e in s["tags_restored"]:
-            console.print(f"[bold red]tags restored[/] {e['model']} v{e['version']}: "
-                          f"{escape(e['why'])}", soft_wrap=True)
+            console.print(f"[bold red]tags restored[/] {esc(e['model'])} v{esc(e['version'])}: "
+                          f"{esc(e['why'])}", soft_wrap=True)
         for e in s["foreign"]:
-            console.print(f"[red]not registered by cin-ml[/] {e['model']} v{e['version']} "
-                          f"(never promoted nor served)")
+            console.print(f"[red]not registered by cin-ml[/] {esc(e['model'])} "
+                          f"v{esc(e['version'])} (never promoted nor served)")
         for e in s["expired"]:
             console.print(f"[yellow]expired[/] approval of {esc(e['model'])} v{esc(e['version'])}")
         for e in s["consent_flagged"]:
