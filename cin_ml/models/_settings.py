@@ -38,10 +38,11 @@ class LightGBMSettings(Settings):
         return p
 
 
-PARALLEL_MIN_ROWS = 20000
-"""Below this many rows LightGBM gets one thread: a second one saves little on small data
-and, on a shared machine, OpenMP threads waiting on a busy core made small fits 5-70x slower
-(``benchmarks/threads.py`` measures both, idle and beside a busy process)."""
+PARALLEL_MIN_ROWS = 30000
+"""Below this many rows LightGBM gets one thread: a second one saves nothing on small data
+and, on a shared machine, OpenMP threads waiting on a busy core made small fits 5-70x slower.
+``benchmarks/threads.py`` on this 2-core machine (200 rounds, medians of 3): 2 threads took
+1.84x the time of 1 at 2,000 rows, 1.35x at 5,000, 1.02x at 20,000 and 0.80x at 50,000."""
 
 
 def available_cores() -> int:
