@@ -183,3 +183,22 @@ def test_explanation_section_states_method_materiality_monotone_and_checks(card,
     assert "at least 1.0 percentage point(s)" in en and "Monotone constraints" in en
     html = rendering.file("card.en.html")
     assert "Measured contradictions" in html
+
+
+def test_every_reason_level_has_its_words_in_both_languages():
+    """The demo's dropout card once crashed: its reason level ('marks') had no card wording."""
+    import tomllib
+    import typing
+    from pathlib import Path
+
+    import cin_ml.cards
+    from cin_ml.explain import ExplainSettings, load_explain_settings
+
+    levels = typing.get_args(ExplainSettings.model_fields["reason_level"].annotation)
+    configured, _ = load_explain_settings()
+    assert {configured.reason_level, *configured.reason_level_by_task.values()} <= set(levels)
+    strings = tomllib.loads((Path(cin_ml.cards.__file__).parent / "templates" / "strings.toml")
+                            .read_text(encoding="utf-8"))
+    for lang in ("fr", "en"):
+        missing = [lv for lv in levels if f"exp_level_{lv}" not in strings[lang]]
+        assert not missing, f"{lang}: no wording for reason level(s) {missing}"
