@@ -111,7 +111,7 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
 
     def step(name: str, fn: Callable[[], dict]) -> dict:
         t = time.perf_counter()
-        progress(f"[bold]{name}[/]")
+        progress(name)
         result = fn()
         times[name] = round(time.perf_counter() - t, 1)
         return result
