@@ -48,6 +48,7 @@ __all__ = [
     "column_role",
     "direct_identifier_columns",
     "expected_columns",
+    "require_columns",
     "validate_extract",
     "validate_table",
 ]
@@ -364,6 +365,18 @@ def expected_columns(name: str, form: str = "source") -> tuple[Column, ...]:
     if form == "deidentified":
         cols = tuple(c for c in cols if c.role != Role.DIRECT_IDENTIFIER or c.pseudonymize)
     return cols
+
+
+def require_columns(tables: Mapping[str, pd.DataFrame], name: str,
+                    columns: Iterable[str]) -> pd.DataFrame:
+    """Table ``name`` of ``tables``; SchemaError naming the table, or the columns it lacks."""
+    if name not in tables:
+        raise SchemaError(f"extract is missing table '{name}'")
+    df = tables[name]
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise SchemaError(f"table '{name}': missing column(s) {', '.join(missing)}")
+    return df
 
 
 def validate_table(name: str, df: pd.DataFrame, form: str = "source") -> pd.DataFrame:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cin_ml.errors import DataError, SchemaError
-from cin_ml.schema import DROPOUT_STATUS, MINISTRY_EXAMS
+from cin_ml.errors import DataError
+from cin_ml.schema import DROPOUT_STATUS, MINISTRY_EXAMS, require_columns
 
 __all__ = ["TASKS", "LabelRule", "TaskSpec", "get_task", "registered_model_name",
            "task_label", "task_labels"]
@@ -179,12 +179,7 @@ def task_labels(tables: Mapping[str, pd.DataFrame], task: TaskSpec | str) -> pd.
     """
     spec = task if isinstance(task, TaskSpec) else get_task(task)
     rule = spec.label
-    if rule.table not in tables:
-        raise SchemaError(f"extract is missing table '{rule.table}'")
-    df = tables[rule.table]
-    missing = [c for c in rule.columns() if c not in df.columns]
-    if missing:
-        raise SchemaError(f"table '{rule.table}': missing column(s) {', '.join(missing)}")
+    df = require_columns(tables, rule.table, rule.columns())
     if rule.where_column:
         df = df.loc[df[rule.where_column].astype(str) == rule.where_value]
     values = df[rule.event_column]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cin_ml.cards._schema import Text
 from cin_ml.features import parse_feature
-from cin_ml.tasks import TASKS
+from cin_ml.tasks import task_label
 
 FAMILIES = {
     "lecture": Text(fr="Lecture", en="Reading"),
@@ -87,7 +87,4 @@ def attribute_label(name: str) -> Text:
 def task_text(task: str, key: str) -> Text:
     """A task's label (:attr:`cin_ml.tasks.TaskSpec.labels`); the name itself for a task
     cin-ml does not define (a dataset spec)."""
-    spec = TASKS.get(task)
-    if spec is None or key not in spec.labels:
-        return Text(fr=task, en=task)
-    return Text(**spec.labels[key])
+    return Text(fr=task_label(task, key, "fr"), en=task_label(task, key, "en"))

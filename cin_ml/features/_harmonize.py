@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 
 from cin_ml.config import Settings, load_settings
 from cin_ml.errors import SchemaError
+from cin_ml.schema import require_columns
 
 __all__ = ["Harmonization", "HarmonizeRule", "HarmonizeSettings", "harmonize_absences",
            "load_harmonize_settings", "normalize_reason", "score_harmonization"]
@@ -162,11 +163,9 @@ def harmonize_absences(absences: pd.DataFrame, students: pd.DataFrame,
         One row per distinct (css_id, reason_raw) with its category and method.
     """
     settings = settings or load_harmonize_settings()
-    for name, df, cols in (("absences", absences, ("student_id", "reason_raw")),
-                           ("students", students, ("student_id", "css_id"))):
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise SchemaError(f"table '{name}': missing column(s) {', '.join(missing)}")
+    frames = {"absences": absences, "students": students}
+    require_columns(frames, "absences", ("student_id", "reason_raw"))
+    require_columns(frames, "students", ("student_id", "css_id"))
     css = absences["student_id"].map(students.set_index("student_id")["css_id"])
     counts = (pd.DataFrame({"css_id": css.astype("string").fillna("?"),
                             "reason_raw": absences["reason_raw"].astype("string").fillna("")})

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cin_ml.errors import SchemaError
+from cin_ml.schema import require_columns
 from cin_ml.tasks import TaskSpec, get_task, task_labels
 
 __all__ = ["task_population"]
-
-
-def _require(tables: dict, name: str, cols: tuple[str, ...]) -> pd.DataFrame:
-    if name not in tables:
-        raise SchemaError(f"extract is missing table '{name}'")
-    df = tables[name]
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise SchemaError(f"table '{name}': missing column(s) {', '.join(missing)}")
-    return df
 
 
 def task_population(tables: dict[str, pd.DataFrame], task: TaskSpec | str) -> pd.DataFrame:
@@ -30,8 +20,8 @@ def task_population(tables: dict[str, pd.DataFrame], task: TaskSpec | str) -> pd
     before it in the extract's last year (to be scored now, unlabelled).
     """
     spec = task if isinstance(task, TaskSpec) else get_task(task)
-    students = _require(tables, "students", ("student_id", "cohort_year"))
-    enr = _require(tables, "enrolments", ("student_id", "school_year", "grade"))
+    students = require_columns(tables, "students", ("student_id", "cohort_year"))
+    enr = require_columns(tables, "enrolments", ("student_id", "school_year", "grade"))
     last_year = int(enr["school_year"].max())
     first_target = (enr.loc[enr["grade"] == spec.target_grade]
                     .groupby("student_id", observed=True)["school_year"].min())

@@ -9,6 +9,7 @@ from cin_ml.pipeline._card import run_card
 from cin_ml.pipeline._common import Progress, _quiet
 from cin_ml.pipeline._explain import run_explain
 from cin_ml.run_contract import Artifact, Tag
+from cin_ml.tasks import registered_model_name
 
 
 def spec_fairness_policy(spec, policy_path: Path | str | None = None):
@@ -91,7 +92,7 @@ def run_spec(spec_path: Path | str, *, policy_path: Path | str | None = None, ex
         if cv.naive is not None:
             acc["naive_accuracy"] = cv.naive.mean
         tracking.log_metrics(run_id, acc, store)
-    summary = {"run_id": run_id, "spec": spec.name, "experiment": tracking.experiment_name(
+    summary = {"run_id": run_id, "spec": spec.name, "experiment": registered_model_name(
         spec.name), "tracking_uri": store.tracking_uri, "model_uri": logged["model_uri"],
         "dataset": ds.to_dict(), "cross_validation": cv.to_dict()}
     progress("fairness audit on " + ", ".join(policy.attributes))

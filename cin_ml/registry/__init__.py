@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from cin_ml.registry._check import CheckReport, check
 from cin_ml.registry._compare import Comparison, compare
-from cin_ml.registry._context import Ctx, make_ctx, model_name
+from cin_ml.registry._context import Ctx, make_ctx
 from cin_ml.registry._evidence import RunEvidence, read_evidence
 from cin_ml.registry._gates import GateReport, GateResult, evaluate_gates
 from cin_ml.registry._history import EXPERIMENT, Event, VerifyReport
@@ -78,7 +78,6 @@ __all__ = [
     "history",
     "load_governance_settings",
     "make_ctx",
-    "model_name",
     "promote",
     "read_evidence",
     "recover",

@@ -24,7 +24,6 @@ from cin_ml.registry._store import (
 )
 from cin_ml.registry._txn import recover
 from cin_ml.run_contract import VersionTag
-from cin_ml.tasks import registered_model_name
 from cin_ml.tracking import RunReader
 
 ALIASES = ("champion", "challenger")
@@ -125,11 +124,6 @@ def identity(explicit: str | None, settings: GovernanceSettings, role: str) -> s
         raise GovernanceError(f"name the {role} with --{role} or "
                               f"${settings.governance.identity_env}")
     return check_identity(who, role)
-
-
-def model_name(task: str) -> str:
-    """Registered model of a task (:func:`cin_ml.tasks.registered_model_name`)."""
-    return registered_model_name(task)
 
 
 def get_version(client, model: str, version: str | int):

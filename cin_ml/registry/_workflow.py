@@ -8,7 +8,6 @@ from collections.abc import Iterable
 
 from cin_ml.errors import GovernanceError
 from cin_ml.registry._context import ALIASES, Ctx, alias_version, get_version, identity
-from cin_ml.registry._context import model_name as _model_name
 from cin_ml.registry._evidence import read_evidence, rendering_mismatches
 from cin_ml.registry._gates import evaluate_gates, evidence_changes, review_record
 from cin_ml.registry._history import canonical, sha256_text
@@ -17,6 +16,7 @@ from cin_ml.registry._state import tag_disagreements
 from cin_ml.registry._store import version_source
 from cin_ml.registry._txn import run_action
 from cin_ml.run_contract import Tag, VersionTag
+from cin_ml.tasks import registered_model_name
 
 
 def register(ctx: Ctx, run_id: str, author: str | None = None,
@@ -28,7 +28,7 @@ def register(ctx: Ctx, run_id: str, author: str | None = None,
     if not ev.is_training_run or not ev.task:
         raise GovernanceError(f"run {run_id} is not a cin-ml training run "
                               f"({Tag.KIND.value}={reader.tags(run_id).get(Tag.KIND)!r})")
-    model = _model_name(ev.task)
+    model = registered_model_name(ev.task)
     who = identity(author or ev.author, ctx.settings, "author")
     by = identity(actor, ctx.settings, "actor") if actor else who
     problems = []

@@ -21,7 +21,6 @@ from cin_ml.tracking._runs import RunBundle, flat_metrics, load_run_bundle, log_
 from cin_ml.tracking._serving import ServedModel, resolve_served_model
 from cin_ml.tracking._store import (
     Store,
-    experiment_name,
     git_commit,
     resolve_store,
     training_run,
@@ -34,7 +33,6 @@ __all__ = [
     "RunReader",
     "ServedModel",
     "Store",
-    "experiment_name",
     "flat_metrics",
     "git_commit",
     "list_artifacts",

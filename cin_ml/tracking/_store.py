@@ -52,11 +52,6 @@ def _client(store: Store):
     return MlflowClient(tracking_uri=store.tracking_uri)
 
 
-def experiment_name(task: str) -> str:
-    """Experiment of a task or dataset spec (:func:`cin_ml.tasks.registered_model_name`)."""
-    return registered_model_name(task)
-
-
 def _experiment_id(client, name: str, store: Store) -> str:
     return ensure_experiment(client, name, store)
 
@@ -101,7 +96,7 @@ def training_run(task: str, tags: Mapping[str, str], store: Store | str | None =
     """
     store = as_store(store)
     client = _client(store)
-    exp_id = _experiment_id(client, experiment_name(task), store)
+    exp_id = _experiment_id(client, registered_model_name(task), store)
     all_tags = {str(k): str(v) for k, v in {
         Tag.TASK: task, Tag.KIND: RunKind.TRAIN, Tag.GIT_COMMIT: git_commit(),
         Tag.VERSION: package_version(), **tags}.items()}
