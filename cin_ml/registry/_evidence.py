@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,13 +58,13 @@ class RunEvidence:
         return next((v for v in _VERDICT_ORDER if v in found), "none")
 
 
-def _json(raw: bytes | None, what: str, run_id: str) -> dict | None:
-    if raw is None:
-        return None
+def _json(reader: RunReader, run_id: str, path: str) -> dict | None:
+    """One JSON artifact through the reader's parser, ``None`` if absent (GovernanceError if
+    it does not parse)."""
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise GovernanceError(f"run {run_id}: {what} is not valid JSON") from None
+        return reader.optional(run_id, path)
+    except TrackingError as exc:
+        raise GovernanceError(str(exc)) from None
 
 
 def card_readiness(card: Mapping[str, Any]) -> tuple[bool | None, tuple[str, ...]]:
@@ -159,7 +158,7 @@ def consent_scope(reader: RunReader, run_id: str, tags: Mapping[str, str],
     ``consent/scope.json`` in the run (written by training) wins; else the datasets come
     from the features and the CSS from the extract folder the run names (``cin.data_dir``).
     """
-    logged = _json(reader.raw(run_id, Artifact.CONSENT_SCOPE), Artifact.CONSENT_SCOPE, run_id)
+    logged = _json(reader, run_id, Artifact.CONSENT_SCOPE)
     if logged is not None:
         return {"css_ids": sorted(map(str, logged.get("css_ids", []))),
                 "datasets": sorted(map(str, logged.get("datasets", []))),
@@ -186,15 +185,14 @@ def read_evidence(reader: RunReader, run_id: str) -> RunEvidence:
         raise GovernanceError(str(exc)) from None
     tags = dict(run.data.tags)
     card_raw = reader.raw(run_id, Artifact.CARD_JSON)
-    card = _json(card_raw, Artifact.CARD_JSON, run_id)
+    card = _json(reader, run_id, Artifact.CARD_JSON)
     ready, missing = card_readiness(card) if card is not None else (None, ())
     sha_raw = reader.raw(run_id, Artifact.CARD_SHA)
     declared = sha_raw.decode("utf-8").split()[0].strip().lower() if sha_raw else None
-    fair = _json(reader.raw(run_id, Artifact.FAIRNESS_AUDIT), Artifact.FAIRNESS_AUDIT, run_id)
-    policy = _json(reader.raw(run_id, Artifact.FEATURE_POLICY), Artifact.FEATURE_POLICY,
-                   run_id)
-    meta = _json(reader.raw(run_id, Artifact.MODEL_META), Artifact.MODEL_META, run_id) or {}
-    evaluation = _json(reader.raw(run_id, Artifact.EVALUATION), Artifact.EVALUATION, run_id)
+    fair = _json(reader, run_id, Artifact.FAIRNESS_AUDIT)
+    policy = _json(reader, run_id, Artifact.FEATURE_POLICY)
+    meta = _json(reader, run_id, Artifact.MODEL_META) or {}
+    evaluation = _json(reader, run_id, Artifact.EVALUATION)
     try:
         metrics = flat_metrics(evaluation) if evaluation else {}
     except (KeyError, TypeError, ValueError):
