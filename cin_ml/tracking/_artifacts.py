@@ -77,6 +77,12 @@ def log_artifacts(run_id: str, files: Mapping[str, Any],
     """
     client = _client(as_store(store))
     _get_run(client, run_id)
+    return upload_artifacts(client, run_id, files)
+
+
+def upload_artifacts(client, run_id: str, files: Mapping[str, Any]) -> list[str]:
+    """Serialize ``files`` locally, then upload them to a run known to exist (the body of
+    :func:`log_artifacts`, for callers that already hold the run)."""
     paths = {name: _check_path(name) for name in files}
     with tempfile.TemporaryDirectory(prefix="cin-artifacts-") as tmp:
         for name, obj in files.items():

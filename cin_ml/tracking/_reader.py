@@ -143,9 +143,10 @@ class RunReader:
     def log_artifacts(self, run_id: str, files) -> list[str]:
         """Log ``files`` to the run (:func:`cin_ml.tracking.log_artifacts`) and drop the
         cached copies they replace."""
-        from cin_ml.tracking._artifacts import log_artifacts
+        from cin_ml.tracking._artifacts import upload_artifacts
 
-        logged = log_artifacts(run_id, files, self.store)
+        self.run(run_id)  # known to exist: read once, like everything else
+        logged = upload_artifacts(self.client, run_id, files)
         for path in logged:
             self._raw.pop((run_id, path), None)
         return logged
