@@ -12,7 +12,11 @@ import hashlib
 import re
 from enum import StrEnum
 
-__all__ = ["Artifact", "DataForm", "PUBLISHABLE_FORMS", "RunKind", "Tag", "VersionTag"]
+__all__ = ["Artifact", "DataForm", "MONITORING_EXPERIMENT", "PUBLISHABLE_FORMS", "RunKind",
+           "Tag", "VersionTag"]
+
+MONITORING_EXPERIMENT = "cin-monitoring"
+"""Experiment of the monitoring runs (``cin-ml monitor``): one run per report."""
 
 
 class DataForm(StrEnum):
@@ -36,6 +40,7 @@ class RunKind(StrEnum):
     TRAIN = "train"
     VIRTUAL_CSS = "virtual-css"
     GOVERNANCE = "governance"
+    MONITOR = "monitor"
 
 
 class Tag(StrEnum):
@@ -58,6 +63,17 @@ class Tag(StrEnum):
     SOURCE_DIR = "cin.source_dir"
     SEED = "cin.seed"
     DATA_DIGESTS = "cin.data.digests"
+    MONITOR_MODEL = "cin.monitor.model"
+    """A monitoring run: the registered model monitored (``cin-ecriture-4e``)."""
+    MONITOR_VERSION = "cin.monitor.version"
+    MONITOR_ALIAS = "cin.monitor.alias"
+    MONITOR_RUN = "cin.monitor.run_id"
+    """A monitoring run: the training run of the version monitored."""
+    MONITOR_COHORT = "cin.monitor.cohort"
+    """A monitoring run: the school year at whose end the newest cohort is predicted."""
+    MONITOR_ALARMS = "cin.monitor.alarms"
+    MONITOR_BREACHED = "cin.monitor.breached"
+    """A monitoring run: the conditions breached (texts, ``; ``-separated; empty if none)."""
 
 
 class VersionTag(StrEnum):
@@ -115,6 +131,15 @@ class Artifact(StrEnum):
     EXTERNAL_SPEC_TOML = "external/spec.toml"
     EXTERNAL_DATASET = "external/dataset.json"
     EXTERNAL_CV = "external/cross_validation.json"
+    MONITORING_REFERENCE = "monitoring/reference.json"
+    """A training run: binned reference of the training cohorts' inputs and test scores."""
+    MONITORING_REPORT = "monitoring/report.json"
+    """A monitoring run: the report (``cin_ml.monitoring.MonitoringReport.to_dict``)."""
+
+    @staticmethod
+    def monitoring_html(lang: str) -> str:
+        """A monitoring run's page in ``lang`` (``monitoring/report.fr.html``)."""
+        return f"monitoring/report.{lang}.html"
 
     @staticmethod
     def plot(folder: Artifact, stem: str) -> str:

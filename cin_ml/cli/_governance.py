@@ -52,6 +52,10 @@ def review(
         help="Committee member deciding " + _WHO_HELP)] = None,
     comment: Annotated[str, typer.Option(help="Why (required to reject).")] = "",
     conditions: Annotated[str, typer.Option(help="Conditions attached to an approval.")] = "",
+    condition: Annotated[list[str] | None, typer.Option(
+        "--condition", help="A condition as code that monitoring checks, e.g. "
+        "'fnr_gap(intervention_plan) <= 0.25' or 'estimated_auc >= 0.85'; repeatable. "
+        "governance check withdraws @champion when one is breached.")] = None,
     accept_fairness: Annotated[list[str] | None, typer.Option(
         "--accept-fairness", help="Accept a fairness fail verdict, BREAKDOWN:METRIC "
         "(e.g. sex:fnr, language_group:*); repeatable.")] = None,
@@ -71,13 +75,15 @@ def review(
         s = run_review(model, version, approve=approve, demo_key=demo_key, reviewer=reviewer,
                        comment=comment, conditions=conditions,
                        accept_fairness=tuple(accept_fairness or ()), expires=expires,
-                       progress=_progress)
+                       condition_rules=tuple(condition or ()), progress=_progress)
         colour = "green" if s["state"] == "approved" else "red"
         console.print(f"{esc(s['model'])} v{esc(s['version'])}: "
                       f"[bold {esc(colour)}]{esc(s['state'])}[/] by {esc(s['reviewer'])}"
                       + (f" until {esc(s['expires'])}" if s["expires"] else ""))
         if s["accepted_fairness"]:
             console.print(f"accepted fairness fails: {esc(', '.join(s['accepted_fairness']))}")
+        for c in s.get("monitoring_conditions", []):
+            console.print(f"condition: {esc(c['text'])}")
         console.print(f"bound to card {esc(s['card_sha256'])} · history event #{esc(s['event'])}")
 
     _run(go)
@@ -237,6 +243,12 @@ def governance_check(
                           f"v{esc(e['version'])} (never promoted nor served)")
         for e in s["expired"]:
             console.print(f"[yellow]expired[/] approval of {esc(e['model'])} v{esc(e['version'])}")
+        for e in s.get("breached", []):
+            texts = "; ".join(f"{c['text']} (observed {c['observed']:.4g})"
+                              for c in e["conditions"])
+            console.print(f"[bold red]condition breached[/] {esc(e['model'])} "
+                          f"v{esc(e['version'])}: {esc(texts)} · needs a new review",
+                          soft_wrap=True)
         for e in s["consent_flagged"]:
             console.print(f"[red]consent[/] {esc(e['model'])} v{esc(e['version'])}: "
                           f"{esc(e['reason'])}",

@@ -34,8 +34,9 @@ def run_review(model: str, version: str, *, approve: bool, reviewer: str | None,
                comment: str = "", conditions: str = "", accept_fairness: tuple = (),
                expires: str | None = None, config: Path | str | None = None,
                tracking_uri: str | None = None, demo_key: bool = False,
-               progress: Progress = _quiet) -> dict:
-    """Record the ethics committee's decision (``expires`` as YYYY-MM-DD)."""
+               condition_rules: tuple = (), progress: Progress = _quiet) -> dict:
+    """Record the ethics committee's decision (``expires`` as YYYY-MM-DD; ``condition_rules``:
+    conditions as code, checked by ``cin-ml monitor`` and ``governance check``)."""
     import datetime as dt
 
     from cin_ml.errors import GovernanceError
@@ -47,7 +48,8 @@ def run_review(model: str, version: str, *, approve: bool, reviewer: str | None,
         raise GovernanceError(f"--expires must be YYYY-MM-DD; got {expires!r}") from None
     ctx = _governance_ctx(config, tracking_uri=tracking_uri, demo_key=demo_key)
     return review(ctx, model, version, reviewer=reviewer, approve=approve, comment=comment,
-                  conditions=conditions, accept_fairness=accept_fairness, expires=until)
+                  conditions=conditions, accept_fairness=accept_fairness, expires=until,
+                  condition_rules=condition_rules)
 
 
 def run_promote(model: str, version: str, *, alias: str = "champion",

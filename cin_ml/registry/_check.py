@@ -5,7 +5,9 @@ Under the governance lock, on a verified history, for every cin-ml model of the 
 1. **tags** — a version tag that disagrees with the history (written outside cin-ml) is
    reported and rewritten from the history (``restore.tags``); a version the history never
    registered is reported (it is never served nor promoted);
-2. **approvals** — an approval past its expiry date is expired (``expire``);
+2. **approvals** — an approval past its expiry date is expired (``expire``); an approval
+   whose conditions (``review --condition``) the version's latest monitoring report breaks
+   is breached (``breach``, :mod:`._conditions`): the version needs a new review;
 3. **consent** — a version whose data-use agreements no longer hold is flagged
    (``consent.flag``), and cleared again when they do (``consent.clear``);
 4. **aliases** — an alias moved, set or deleted outside cin-ml is put back where the history
@@ -25,6 +27,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from cin_ml.registry._conditions import breach_versions
 from cin_ml.registry._context import Ctx, alias_version, identity
 from cin_ml.registry._gates import consent_result, review_record
 from cin_ml.registry._history import canonical
@@ -53,6 +56,7 @@ class CheckReport:
     tags_restored: tuple[tuple[str, str, str], ...] = ()  # model, version, why
     foreign: tuple[tuple[str, str], ...] = ()  # model, version never registered by cin-ml
     stale_runs: tuple[str, ...] = ()
+    breached: tuple[tuple[str, str, tuple], ...] = ()  # model, version, conditions breached
 
     @property
     def repaired(self) -> bool:
@@ -62,7 +66,7 @@ class CheckReport:
     @property
     def changed(self) -> bool:
         return bool(self.expired or self.consent_flagged or self.consent_cleared
-                    or self.repaired or self.stale_runs)
+                    or self.repaired or self.stale_runs or self.breached)
 
     def to_dict(self) -> dict:
         return {"on_date": self.on_date, "changed": self.changed, "repaired": self.repaired,
@@ -78,7 +82,9 @@ class CheckReport:
                 "tags_restored": [{"model": m, "version": v, "why": w}
                                   for m, v, w in self.tags_restored],
                 "foreign": [{"model": m, "version": v} for m, v in self.foreign],
-                "stale_runs": list(self.stale_runs)}
+                "stale_runs": list(self.stale_runs),
+                "breached": [{"model": m, "version": v, "conditions": list(c)}
+                             for m, v, c in self.breached]}
 
 
 def _managed_models(client) -> list[str]:
@@ -90,6 +96,7 @@ class _Found:
     def __init__(self) -> None:
         self.expired, self.flagged, self.cleared, self.withdrawn = [], [], [], []
         self.restored, self.tags_restored, self.foreign, self.stale = [], [], [], []
+        self.breached = []
 
 
 def check(ctx: Ctx, actor: str | None = None) -> CheckReport:
@@ -101,12 +108,15 @@ def check(ctx: Ctx, actor: str | None = None) -> CheckReport:
         for model in _managed_models(client):
             _restore_tags(ctx, exp_id, model, who, f)
             _expire_and_consent(ctx, exp_id, model, who, f)
+            f.breached += [(m, v, tuple(c)) for m, v, c in
+                           breach_versions(ctx, exp_id, model, who)]
             for alias in ("champion", "challenger"):
                 _reconcile_alias(ctx, exp_id, model, alias, who, f)
         _fail_stale_runs(ctx, exp_id, who, f)
     return CheckReport(ctx.today.isoformat(), tuple(f.expired), tuple(f.flagged),
                        tuple(f.cleared), tuple(f.withdrawn), tuple(f.restored),
-                       tuple(f.tags_restored), tuple(f.foreign), tuple(f.stale))
+                       tuple(f.tags_restored), tuple(f.foreign), tuple(f.stale),
+                       tuple(f.breached))
 
 
 def _restore_tags(ctx: Ctx, exp_id: str, model: str, who: str, f: _Found) -> None:

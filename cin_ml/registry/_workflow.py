@@ -100,8 +100,18 @@ def _ensure_model(client, model: str, task: str) -> None:
 
 def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, approve: bool,
            comment: str, conditions: str = "", accept_fairness: Iterable[str] = (),
-           expires: dt.date | None = None) -> dict:
-    """Record the ethics committee's decision on a version."""
+           expires: dt.date | None = None, condition_rules: Iterable[str] = ()) -> dict:
+    """Record the ethics committee's decision on a version.
+
+    ``conditions`` is free text; ``condition_rules`` are conditions as code
+    (``fnr_gap(intervention_plan) <= 0.25``, :mod:`cin_ml.registry._conditions`), parsed
+    now (ConfigError naming the condition), bound to the approval in its record and event,
+    evaluated by ``cin-ml monitor`` and enforced by ``governance check``."""
+    from cin_ml.registry._conditions import parse_rules
+
+    rules = parse_rules(condition_rules)
+    if rules and not approve:
+        raise GovernanceError("--condition applies to an approval, not a rejection")
     client, s = ctx.client, ctx.settings
     mv = get_version(client, model, version)
     v = str(mv.version)
@@ -150,6 +160,8 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
                "expires": until.isoformat() if approve else None,
                "card_sha256": ev.card_sha256,
                "evidence_sha256": sha256_text(tags.get(VersionTag.EVIDENCE, ""))}
+        if rules:
+            rec["monitoring_conditions"] = rules
         ops = [_tag(model, v, VersionTag.REVIEW, canonical(rec)),
                _tag(model, v, VersionTag.REVIEW_STATE, rec["state"]),
                _tag(model, v, VersionTag.REVIEWER, who),
@@ -160,7 +172,9 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
                                               "expires": rec["expires"],
                                               "accepted_fairness": rec["accepted_fairness"],
                                               "card_sha256": ev.card_sha256,
-                                              "evidence_sha256": rec["evidence_sha256"]})
+                                              "evidence_sha256": rec["evidence_sha256"],
+                                              **({"monitoring_conditions": [
+                                                  r["text"] for r in rules]} if rules else {})})
     return {"model": model, "version": v, **rec, "event": event.seq}
 
 

@@ -16,6 +16,7 @@ Public API used by the other steps::
 """
 
 from cin_ml.tracking._artifacts import list_artifacts, load_artifact, log_artifacts, log_metrics
+from cin_ml.tracking._monitoring import find_monitoring_runs, log_monitoring_run
 from cin_ml.tracking._reader import RunReader
 from cin_ml.tracking._runs import RunBundle, flat_metrics, load_run_bundle, log_training
 from cin_ml.tracking._serving import ServedModel, resolve_served_model
@@ -33,6 +34,7 @@ __all__ = [
     "RunReader",
     "ServedModel",
     "Store",
+    "find_monitoring_runs",
     "flat_metrics",
     "git_commit",
     "list_artifacts",
@@ -40,6 +42,7 @@ __all__ = [
     "load_run_bundle",
     "log_artifacts",
     "log_metrics",
+    "log_monitoring_run",
     "log_training",
     "log_virtual_css_report",
     "resolve_served_model",
