@@ -17,6 +17,7 @@ The package takes plain data (dicts from the run's artifacts); it never imports 
 
 from cin_ml.cards._build import CardEvidence, IncompleteCardError, build_card
 from cin_ml.cards._complete import find_gaps
+from cin_ml.cards._monitoring import render_monitoring_report, render_monitoring_section
 from cin_ml.cards._plots import card_figures
 from cin_ml.cards._render import (
     LANGS,
@@ -52,6 +53,8 @@ __all__ = [
     "is_blank",
     "load_card",
     "load_sections",
+    "render_monitoring_report",
+    "render_monitoring_section",
     "render_card",
     "render_html",
     "render_markdown",

@@ -12,11 +12,13 @@ Public API::
     parse_condition("fnr_gap(intervention_plan) <= 0.25")                # -> Condition
     evaluate_conditions(conditions, report.values)                        # -> [ConditionState]
     build_report(model=..., reference=ref, X=..., css=..., scores=..., ...)  # -> MonitoringReport
+    monitor_extract(bundle, tables, ref, settings, after_cohort=test_cohort)  # extract -> report
     load_monitoring_settings()                                            # configs/monitoring.toml
 """
 
 from __future__ import annotations
 
+from cin_ml.monitoring._cohorts import CohortScores, monitor_extract, score_cohorts
 from cin_ml.monitoring._conditions import (
     CONDITION_METRICS,
     GROUP_ATTRIBUTES,
@@ -47,6 +49,7 @@ __all__ = [
     "CONDITION_METRICS",
     "GROUP_ATTRIBUTES",
     "GROUP_METRICS",
+    "CohortScores",
     "Condition",
     "ConditionState",
     "LabelledCohort",
@@ -60,10 +63,12 @@ __all__ = [
     "evaluate_conditions",
     "group_gaps",
     "load_monitoring_settings",
+    "monitor_extract",
     "parse_condition",
     "parse_conditions",
     "psi",
     "psi_noise_bound",
     "realized_performance",
+    "score_cohorts",
     "score_shift",
 ]

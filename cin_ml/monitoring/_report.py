@@ -138,4 +138,4 @@ def _verdicts(labelled: LabelledCohort, threshold: float, policy) -> dict:
         warnings.simplefilter("ignore", CinMLWarning)
         res = audit(labelled.y, labelled.p, threshold, labelled.groups[attrs], policy,
                     seed=0)
-    return res.verdict_table()
+    return res.verdict_table

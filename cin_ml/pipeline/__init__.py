@@ -24,6 +24,7 @@ from cin_ml.pipeline._governance import (
     run_review,
     run_rollback,
 )
+from cin_ml.pipeline._monitor import run_monitor
 from cin_ml.pipeline._simulate import run_simulate
 from cin_ml.pipeline._train import run_harmonize, run_train
 from cin_ml.pipeline._virtual import run_deidentify, run_virtualize
@@ -40,6 +41,7 @@ __all__ = [
     "run_governance_check",
     "run_harmonize",
     "run_history",
+    "run_monitor",
     "run_predict",
     "run_promote",
     "run_register",

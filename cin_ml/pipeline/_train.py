@@ -38,6 +38,21 @@ def _validate_contract(tables: dict, data: Path) -> dict:
         raise SchemaError(f"{data}: {exc}") from None
 
 
+def _monitoring_reference(frame, tables: dict, result) -> dict:
+    """Binned reference of the training cohorts' model inputs (overall and per CSS) and of
+    the test cohort's scores, for ``cin-ml monitor`` (``monitoring/reference.json``)."""
+    from cin_ml.models import encode
+    from cin_ml.monitoring import build_reference, load_monitoring_settings
+
+    pop = frame.population
+    rows = pop.index[pop["cohort_year"].isin(result.split.train)]
+    X = encode(frame.X.loc[rows], result.category_maps, list(result.features))
+    css = tables["students"].set_index("student_id")["css_id"].reindex(rows)
+    return build_reference(X, css.astype(str).to_numpy(), scores=result.test["score"],
+                           threshold=float(result.threshold["value"]),
+                           n_bins=load_monitoring_settings().drift.n_bins)
+
+
 def run_harmonize(data: Path | str, out: Path | str | None = None, *,
                   config: Path | str | None = None, truth: Path | str | None = None,
                   progress: Progress = _quiet) -> dict:
@@ -123,13 +138,15 @@ def run_train(data: Path | str, task: str, truth: Path | str | None = None, *,
         datasets = {"train": lab.loc[pop["cohort_year"].isin(result.split.train)
                                      & pop["label"].notna()],
                     "test": lab.loc[lab.index.isin(result.test["student_id"])]}
+        reference = _monitoring_reference(frame, tables, result)
         progress("logging to MLflow")
         logged = tracking.log_training(
             run_id, result, data_dir=str(data.resolve()), data_form=form, datasets=datasets,
             figures=evaluation_figures(result.test, mset.calibration.n_bins),
             extra_files={"features/harmonization.json": frame.harmonization,
                          "features/feature_frame.json": frame.to_dict(),
-                         Artifact.CONSENT_SCOPE: consent},
+                         Artifact.CONSENT_SCOPE: consent,
+                         Artifact.MONITORING_REFERENCE: reference},
             store=store)
     m = result.metrics
     return {"run_id": run_id, "task": task, "model_uri": logged["model_uri"],
