@@ -10,7 +10,7 @@ from cin_ml.config import Settings, load_settings
 
 
 class DriftSettings(Settings):
-    psi_threshold: float = Field(0.2, gt=0, le=5)
+    psi_threshold: float = Field(0.1, gt=0, le=5)
     alpha: float = Field(0.001, gt=0, lt=1)
     n_bins: int = Field(10, ge=2, le=50)
     min_students: int = Field(100, ge=1)
