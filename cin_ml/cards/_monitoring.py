@@ -41,7 +41,9 @@ def _fmt(lang: str):
     def pct(x, digits: int = 1):
         if x is None:
             return "—"
-        return format_percent(x, format="#,##0." + "0" * digits + " %", locale=loc)
+        unit = "\u00a0%" if lang == "fr" else "%"
+        dec = ("." + "0" * digits) if digits else ""
+        return format_percent(x, format=f"#,##0{dec}{unit}", locale=loc)
 
     def count(x):
         return "—" if x is None else format_decimal(int(x), format="#,##0", locale=loc)
@@ -75,7 +77,8 @@ def _context(report: dict, lang: str, model_ref: str) -> dict:
             "flabel": lambda f: feature_label(f).get(lang),
             "alabel": lambda a: attribute_label(a).get(lang),
             "ctext": lambda c: _condition_text(c, lang, s, num),
-            "verdict": lambda v: s.get(f"verdict_{v}", v)}
+            "verdict": lambda v: s.get(f"verdict_{v}", v),
+            "fmetric": lambda m: s["fairness_metrics"].get(m, m)}
 
 
 def render_monitoring_report(report: dict, lang: str = "fr", model_ref: str = "") -> str:
