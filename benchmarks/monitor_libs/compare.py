@@ -1,11 +1,11 @@
 """Evidently and NannyML on the files benchmarks/monitor.py wrote (run in the separate
 benchmark venv: both libraries conflict with, or would bloat, the pinned stack).
 
-Reads <dir>/ref_X.parquet, cur_X.parquet, ref_pred.parquet (y, p, flag), cur_pred.parquet
-(p, flag); writes <dir>/libs.json: Evidently's PSI per input (its psi stat test, default
-binning: Sturges equal-width bins over both samples for > 20 distinct values, else one bin
-per value; missing values dropped) and NannyML's CBPE estimate of ROC AUC and recall
-(one chunk = the whole cohort), each with its time.
+Reads <dir>/ref_X.parquet, cur_X.parquet, shift_X.parquet, ref_pred.parquet (y, p, flag),
+cur_pred.parquet (p, flag); writes <dir>/libs.json: Evidently's PSI per input (its psi stat
+test, default binning: Sturges equal-width bins over both samples for > 20 distinct values,
+else one bin per value; missing values dropped) and NannyML's CBPE estimate of ROC AUC and
+recall (one chunk = the whole cohort), each with its time.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ warnings.filterwarnings("ignore")
 def main(folder: Path) -> None:
     ref_X = pd.read_parquet(folder / "ref_X.parquet")
     cur_X = pd.read_parquet(folder / "cur_X.parquet")
+    shift_X = pd.read_parquet(folder / "shift_X.parquet")
     ref_pred = pd.read_parquet(folder / "ref_pred.parquet")
     cur_pred = pd.read_parquet(folder / "cur_pred.parquet")
     out: dict = {}
@@ -33,14 +34,19 @@ def main(folder: Path) -> None:
     from evidently.legacy.calculations.stattests import psi_stat_test
     from evidently.legacy.core import ColumnType
     out["evidently_import_s"] = time.perf_counter() - t
+
+    def psi_all(cur: pd.DataFrame) -> dict:
+        psi = {}
+        for c in ref_X.columns:
+            r, k = ref_X[c].dropna(), cur[c].dropna()
+            kind = ColumnType.Numerical if r.nunique() > 20 else ColumnType.Categorical
+            psi[c] = float(psi_stat_test(r, k, kind, 0.1).drift_score)
+        return psi
+
     t = time.perf_counter()
-    psi = {}
-    for c in ref_X.columns:
-        r, k = ref_X[c].dropna(), cur_X[c].dropna()
-        kind = ColumnType.Numerical if r.nunique() > 20 else ColumnType.Categorical
-        psi[c] = float(psi_stat_test(r, k, kind, 0.1).drift_score)
+    psi = psi_all(cur_X)
     out["evidently"] = {"version": evidently.__version__, "psi": psi,
-                        "seconds": time.perf_counter() - t}
+                        "seconds": time.perf_counter() - t, "psi_shift": psi_all(shift_X)}
 
     t = time.perf_counter()
     import nannyml as nml
