@@ -43,7 +43,7 @@ def monitor(
         for cond in s["conditions"]:
             obs = "—" if cond["observed"] is None else f"{cond['observed']:.3f}"
             colour = {"breached": "red", "holds": "green"}.get(cond["state"], "yellow")
-            console.print(f"  condition {esc(cond['text'])}: [{colour}]{esc(cond['state'])}[/]"
+            console.print(f"  condition {esc(cond['text'])}: [{esc(colour)}]{esc(cond['state'])}[/]"
                           f" ({esc(obs)})")
         for a in s["alarms"]:
             console.print(f"  [bold red]alarm[/] {esc(a)}", soft_wrap=True)
