@@ -25,6 +25,15 @@ def test_monitor_reports_and_check_withdraws_on_breach(ctx, runs, gov_runs, tmp_
     reference = ctx.reader.artifact(runs["ready"], Artifact.MONITORING_REFERENCE.value)
     assert reference["n"] > 0 and reference["by_css"] and reference["score"]["flag_rate"] > 0
 
+    # what an earlier night's report estimated for the cohort whose labels are now in
+    from cin_ml.run_contract import Tag
+    from cin_ml.tracking import log_monitoring_run
+
+    prior = {"auc": 0.9, "recall": 0.5, "event_rate": 0.2}
+    earlier = log_monitoring_run({Tag.MONITOR_MODEL: M, Tag.MONITOR_VERSION: v,
+                                  Tag.MONITOR_COHORT: "2023"}, {},
+                                 {Artifact.MONITORING_REPORT: {"estimate": prior,
+                                                               "values": {}}})
     r = CliRunner().invoke(app, ["monitor", "--model", f"{M}@champion", "--data",
                                  str(gov_runs.deidentified), "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
@@ -37,6 +46,9 @@ def test_monitor_reports_and_check_withdraws_on_breach(ctx, runs, gov_runs, tmp_
     assert lo < rep["estimate"]["auc"] < hi
     assert set(rep["drift"]["features"]) == set(reference["features"])
     assert [c["state"] for c in rep["conditions"]][:2] == ["breached", "holds"]
+    real = rep["realized"]  # the labelled cohort after the training run's test cohort
+    assert real["year"] == 2023 and 0.5 < real["auc"] <= 1 and real["fairness"]
+    assert real["prior_estimate"] == {**prior, "monitoring_run": earlier}
     fr = (folder / "report.fr.html").read_text(encoding="utf-8")
     en = (folder / "report.en.html").read_text(encoding="utf-8")
     assert 'lang="fr"' in fr and "Surveillance du modèle" in fr and "non respectée" in fr
@@ -46,7 +58,8 @@ def test_monitor_reports_and_check_withdraws_on_breach(ctx, runs, gov_runs, tmp_
     assert "Conditions of the approval" in section
 
     exp = ctx.client.get_experiment_by_name(MONITORING_EXPERIMENT)
-    (run,) = ctx.client.search_runs([exp.experiment_id])
+    (run,) = [x for x in ctx.client.search_runs([exp.experiment_id])
+              if x.info.run_id != earlier]
     assert run.data.tags["cin.monitor.version"] == v and run.info.status == "FINISHED"
     assert run.data.tags["cin.monitor.breached"] == "estimated_auc >= 0.99"
     assert abs(run.data.metrics["estimated_auc"] - rep["values"]["estimated_auc"]) < 1e-9
