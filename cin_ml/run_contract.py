@@ -142,6 +142,11 @@ class Artifact(StrEnum):
         return f"monitoring/report.{lang}.html"
 
     @staticmethod
+    def monitoring_card_section(lang: str) -> str:
+        """A monitoring run's card section in ``lang`` (last report, conditions, state)."""
+        return f"monitoring/card_section.{lang}.html"
+
+    @staticmethod
     def plot(folder: Artifact, stem: str) -> str:
         """``<folder>/<stem>.png`` for a plot named after a column: a stem that is not
         plain (``study time``, ``G1/G2``) becomes a safe file name plus a short digest of the

@@ -98,7 +98,8 @@ def run_monitor(model: str, data: Path | str, *, out: Path | str = "reports",
     files = {Artifact.MONITORING_REPORT.value: rep}
     for lang in ("fr", "en"):
         files[Artifact.monitoring_html(lang)] = render_monitoring_report(rep, lang, ref)
-        files[f"monitoring/card_section.{lang}.html"] = render_monitoring_section(rep, lang, ref)
+        files[Artifact.monitoring_card_section(lang)] = render_monitoring_section(rep, lang,
+                                                                                  ref)
     year = rep["cohort"]["year"]
     target = Path(out) / "monitor" / f"{served.name}-v{served.version}-{year}"
     with atomic_dir(target) as tmp:
