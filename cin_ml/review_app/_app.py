@@ -206,10 +206,10 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
     def decide(model: str, version: str):
         from cin_ml.registry import review, version_record
 
+        check_post()
         who = need_principal()
         if isinstance(who, Response):
             return who
-        check_post()
         w = words()
         f = request.form
         form = {"decision": f.get("decision", ""), "comment": f.get("comment", ""),
