@@ -65,7 +65,7 @@ def _history(ctx: Ctx) -> tuple[str | None, list[Event], list[str]]:
 def review_queue(ctx: Ctx) -> dict[str, Any]:
     """Every registered version of every cin-ml model, grouped by model then state.
 
-    Returns ``{"models": [{"model", "champion", "challenger", "counts": {state: n},
+    Returns ``{"models": [{"model", "task", "champion", "challenger", "counts": {state: n},
     "versions": {state: [row, ...]}}], "history_problems": [...]}``; a row has ``version``,
     ``state``, ``expires``, ``reviewer``, ``author``, ``fairness_worst``,
     ``fairness_fails``, ``aliases`` and ``registered_at`` (newest version first).
@@ -82,7 +82,9 @@ def review_queue(ctx: Ctx) -> dict[str, Any]:
         for v in sorted(rp.tags, key=int, reverse=True):
             row = _row(rp, mine, v, today)
             groups[row["state"]].append(row)
-        out.append({"model": model, "champion": rp.aliases.get("champion"),
+        task = next((t.get(VersionTag.TASK) for t in rp.tags.values()
+                     if t.get(VersionTag.TASK)), None)
+        out.append({"model": model, "task": task, "champion": rp.aliases.get("champion"),
                     "challenger": rp.aliases.get("challenger"),
                     "counts": {s: len(rows) for s, rows in groups.items()},
                     "versions": groups})

@@ -184,7 +184,7 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
         limit = c.today + dt.timedelta(days=policy.approval.max_validity_days)
         flash = session.pop("flash", None)
         return page("version.html.j2", status, rec=rec, diff=diff, diff_error=diff_error,
-                    verdict_rows=_pages.verdict_rows(rec["fairness_verdicts"], rec["audit"]),
+                    verdicts=_pages.verdict_matrix(rec["fairness_verdicts"], rec["audit"]),
                     indicator=_pages.indicator_rows(rec["metrics"]),
                     agreements=_pages.agreement_rows(rec["consent_scope"]),
                     today=c.today.isoformat(), limit=limit.isoformat(),
@@ -288,6 +288,7 @@ def _public_uri(uri: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(uri)
-    if parts.password or parts.username:
-        parts = parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))
-    return urlunsplit(parts)
+    if not (parts.password or parts.username):
+        return uri
+    return urlunsplit(parts._replace(
+        netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")))

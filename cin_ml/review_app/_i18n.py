@@ -118,6 +118,12 @@ class Words:
                   "aborted": ("abandonné", "aborted")}.get(outcome)
         return f"{label} ({suffix[i]})" if suffix else label
 
+    def task(self, task: str | None) -> str:
+        """A task's name in words (the task code for a task cin-ml does not define)."""
+        from cin_ml.tasks import task_label
+
+        return task_label(task, "name", self.lang) if task else ""
+
     def fail(self, key: str) -> str:
         """A ``breakdown:metric`` fairness fail in words."""
         b, _, m = key.partition(":")

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 VERDICT_ORDER = ("fail", "inconclusive", "insufficient_data", "pass")
+METRIC_ORDER = ("fnr", "fpr", "precision", "recall", "calibration_gap", "auc", "fdr",
+                "selection_rate")
+"""Columns of the verdict table: the primary metric (missed at-risk students) first."""
 
 
 def _gap(groups: list[Mapping], metric: str) -> dict[str, Any] | None:
@@ -24,21 +27,32 @@ def _gap(groups: list[Mapping], metric: str) -> dict[str, Any] | None:
     return best
 
 
-def verdict_rows(verdicts: Mapping[str, Mapping[str, str]],
-                 audit: Mapping | None) -> list[dict[str, Any]]:
-    """One row per attribute × metric: the verdict registered with the version and, from the
-    logged audit, the largest group gap with its interval (worst verdicts first)."""
+def verdict_matrix(verdicts: Mapping[str, Mapping[str, str]],
+                   audit: Mapping | None) -> dict[str, Any]:
+    """Verdicts registered with the version, one row per audited attribute (or
+    intersection) and one column per metric; each cell has the verdict and, from the logged
+    audit, the largest group gap with its interval. Rows whose worst verdict is ``fail`` or
+    ``inconclusive`` come first (``shown``); the others (``rest``) may be folded away."""
     groups = {b.get("name"): b.get("groups") or [] for b in (audit or {}).get("breakdowns", [])
               if isinstance(b, Mapping)}
+    rank = {v: i for i, v in enumerate(VERDICT_ORDER)}
+    metrics: list[str] = []
     rows = []
     for breakdown, per in verdicts.items():
+        cells = {}
         for metric, verdict in per.items():
-            rows.append({"breakdown": breakdown, "metric": metric, "verdict": verdict,
-                         "key": f"{breakdown}:{metric}",
-                         "gap": _gap(groups.get(breakdown, []), metric)})
-    rank = {v: i for i, v in enumerate(VERDICT_ORDER)}
-    rows.sort(key=lambda r: (rank.get(r["verdict"], 9), r["breakdown"], r["metric"]))
-    return rows
+            if metric not in metrics:
+                metrics.append(metric)
+            gap = (_gap(groups.get(breakdown, []), metric)
+                   if verdict != "insufficient_data" else None)
+            cells[metric] = {"verdict": verdict, "key": f"{breakdown}:{metric}", "gap": gap}
+        worst = min((c["verdict"] for c in cells.values()), key=lambda v: rank.get(v, 9),
+                    default="none")
+        rows.append({"breakdown": breakdown, "worst": worst, "cells": cells})
+    rows.sort(key=lambda r: (rank.get(r["worst"], 9), "×" in r["breakdown"], r["breakdown"]))
+    metrics.sort(key=lambda m: (METRIC_ORDER.index(m) if m in METRIC_ORDER else 99, m))
+    shown = [r for r in rows if r["worst"] in ("fail", "inconclusive")]
+    return {"metrics": metrics, "shown": shown, "rest": [r for r in rows if r not in shown]}
 
 
 def _interval(boot: Mapping, name: str) -> dict | None:
