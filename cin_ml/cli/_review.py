@@ -12,6 +12,14 @@ from cin_ml.cli._governance import DemoKey
 REVIEW_APP_PORT = 8765
 
 
+def review_app_command(tracking_uri: str, demo_key: bool) -> str:
+    """The shell command that opens the review page on a store (printed by ``cin-ml demo``)."""
+    import shlex
+
+    return " ".join(["cin-ml", "review-app", *(["--demo-key"] if demo_key else []),
+                     "--store", shlex.quote(tracking_uri)])
+
+
 @app.command("review-app")
 def review_app(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")]
@@ -31,9 +39,15 @@ def review_app(
     def go() -> None:
         from cin_ml.review_app import create_app, serve
 
+        from cin_ml.errors import ConfigError
+
         app_ = create_app(store, demo_key=demo_key)
         st = app_.extensions["cin_ml"]["store"]
         kind = app_.extensions["cin_ml"]["identity"].kind
+        if kind == "declared" and host not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError(f"[review-app] --host {host}: on the embedded store reviewers "
+                              f"sign in by a declared name, so the page stays on loopback; "
+                              f"serve a team server's store to open it to the network")
         console.print(f"review page on the store {esc(st.tracking_uri)}", style="dim")
         if kind == "declared":
             console.print("embedded store: reviewers sign in by name (declared, not "
