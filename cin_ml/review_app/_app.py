@@ -19,6 +19,7 @@ from cin_ml.errors import CinMLError
 from cin_ml.review_app import _pages
 from cin_ml.review_app._i18n import Words, pick_lang
 from cin_ml.review_app._identity import Identity, Principal, identity_for
+from cin_ml.review_app._refusals import refusal_text
 from cin_ml.review_app._security import (
     CARD_CSP,
     FIELD,
@@ -241,7 +242,7 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
                 author = (rec.get("author") or "")
                 status = 403 if (who.name not in policy.people.committee
                                  or who.name == author) else 409
-                problem = f"{w['refused']} {exc}"
+                problem = f"{w['refused']} {refusal_text(str(exc), w.lang)}"
             else:
                 session["flash"] = w["decided"].format(
                     state=w.state(done["state"]), who=done["reviewer"], seq=done["event"])

@@ -32,6 +32,18 @@ def _card_file(runs, name: str) -> Path:
     return _artifact_dir(MlflowClient(), runs.pending_run) / "card" / name
 
 
+def shoot(page, name: str, width: int) -> None:
+    """The whole page at ``width`` px, for a person to look at. The viewport is made as tall
+    as the page (a full-page capture leaves the sandboxed card frame blank off-screen)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": width, "height": height})
+    if page.locator("iframe.card").count():
+        page.frame_locator("iframe.card").locator("h1").first.wait_for()
+    page.screenshot(path=str(SCREENSHOTS / name))
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def sign_in(page, url: str, name: str) -> None:
     page.goto(f"{url}/")
     assert "/signin" in page.url
@@ -71,10 +83,8 @@ def test_committee_member_approves_with_a_condition_and_the_history_shows_it(
     pending = page.locator("section.model h3", has_text="En attente")
     assert pending.count() == 1
     assert page.locator(f"a.open[href$='/versions/{v}']").count() == 1
-    page.screenshot(path=str(SCREENSHOTS / "review_queue_1280.png"), full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(SCREENSHOTS / "review_queue_390.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    for width in (1280, 390):
+        shoot(page, f"review_queue_{width}.png", width)
 
     open_version(page, app_url, v)
     shown = page.locator("#card-hash").inner_text().strip()
@@ -84,10 +94,8 @@ def test_committee_member_approves_with_a_condition_and_the_history_shows_it(
     assert page.locator("#fairness .badge.v-fail").count() >= len(FAILS)
     assert page.locator("#diff table").count() == 1, "no diff against the champion"
     assert page.frame_locator("iframe.card").locator("h1").count() >= 1
-    page.screenshot(path=str(SCREENSHOTS / "review_version_1280.png"), full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(SCREENSHOTS / "review_version_390.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    for width in (1280, 390):
+        shoot(page, f"review_version_{width}.png", width)
 
     status = submit(page, "approve", comment="Pilote supervisé.",
                     conditions="Réviser après un an d'utilisation.", accept=FAILS)
@@ -120,7 +128,8 @@ def test_a_data_scientist_is_refused_on_the_page(page, app_url, review_store):
     status = submit(page, "approve", comment="Je valide mon propre modèle.")
     assert status == 403
     msg = page.locator("#refusal").inner_text()
-    assert "not a member of the ethics committee" in msg and "Traceback" not in page.content()
+    assert f"« {AUTHOR} » n'est pas membre du comité d'éthique" in msg
+    assert "Traceback" not in page.content()
     assert version_record(_ctx(), MODEL, v)["state"] == "pending"
     ev = history(_ctx(), MODEL)[-1]
     assert (ev.type, ev.actor) == ("review.refused", AUTHOR)
@@ -138,7 +147,7 @@ def test_a_card_changed_after_the_page_was_opened_is_refused(page, app_url, revi
         "</body>", "<p>Also used to rank teachers.</p></body>"), encoding="utf-8")
     status = submit(page, "approve", comment="ok", accept=FAILS)
     assert status == 409
-    assert "tampered card" in page.locator("#refusal").inner_text()
+    assert "fiche altérée" in page.locator("#refusal").inner_text()
     assert page.locator("#card-changed").count() == 1  # the reloaded page says why
     # the card itself is no longer served: it is not the registered one
     card = page.request.get(f"{app_url}/models/{MODEL}/versions/{v}/card.fr.html")
