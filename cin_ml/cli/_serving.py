@@ -185,7 +185,7 @@ def _print_demo_summary(s: dict) -> None:
     console.print(f"Review the models in a browser (ethics committee) with: [bold]"
                   f"{esc(review_app_command(store.tracking_uri, bool(g and g['demo'])))}[/] "
                   f"(then http://127.0.0.1:{esc(REVIEW_APP_PORT)}/ and sign in as "
-                  f"{esc(s.get('reviewer') or 'a committee member')})")
+                  f"{esc(s.get('reviewer') or 'a committee member')})", soft_wrap=True)
 
 
 @app.command()

@@ -92,7 +92,7 @@ def app_url(review_store):
 @pytest.fixture()
 def page(browser):
     """A fresh browser context (own cookies) and page at desktop width."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-CA")
     p = context.new_page()
     yield p
     context.close()
