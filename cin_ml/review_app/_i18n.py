@@ -68,7 +68,8 @@ class Words:
     def pct(self, x: float | None) -> str:
         from babel.numbers import format_percent
 
-        return "—" if x is None else format_percent(x, format="#,##0.0 %", locale=self.locale)
+        pattern = "#,##0.0 %" if self.lang == "fr" else "#,##0.0%"
+        return "—" if x is None else format_percent(x, format=pattern, locale=self.locale)
 
     def count(self, n: int | None) -> str:
         from babel.numbers import format_decimal
