@@ -37,9 +37,8 @@ def review_app(
     French by default, English with ?lang=en. Decisions are `cin-ml review` decisions."""
 
     def go() -> None:
-        from cin_ml.review_app import create_app, serve
-
         from cin_ml.errors import ConfigError
+        from cin_ml.review_app import create_app, serve
 
         app_ = create_app(store, demo_key=demo_key)
         st = app_.extensions["cin_ml"]["store"]

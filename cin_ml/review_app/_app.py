@@ -56,13 +56,14 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
     from cin_ml.registry import (
         load_governance_settings,
         make_ctx,
+        resolve_governance_key,
         resolve_registry_store,
     )
 
     st = store if hasattr(store, "tracking_uri") else resolve_registry_store(store)
     policy = settings or load_governance_settings()
     who_is = identity or identity_for(st.tracking_uri)
-    make_ctx(policy, consent, st, today, demo_key).key  # noqa: B018  fail now without a key
+    resolve_governance_key(st, demo=demo_key)  # no key: refused now, not at the first page
 
     app = _ReviewFlask(__name__, template_folder="templates", static_folder="static")
     app.jinja_env.undefined = StrictUndefined
