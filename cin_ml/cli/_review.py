@@ -51,8 +51,12 @@ def review_app(
         if kind == "declared":
             console.print("embedded store: reviewers sign in by name (declared, not "
                           "authenticated)", style="dim")
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         serve(app_, port=port, host=host, on_ready=lambda url: console.print(
-            f"review page on [bold]{esc(url)}[/] (English: {esc(url)}?lang=en; Ctrl-C to stop)"))
+            f"review page on [bold]{esc(url)}[/] (English: {esc(url)}?lang=en; Ctrl-C to stop)",
+            soft_wrap=True))
         console.print("review page stopped")
 
     _run(go)
