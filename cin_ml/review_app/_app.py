@@ -63,7 +63,8 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
     st = store if hasattr(store, "tracking_uri") else resolve_registry_store(store)
     policy = settings or load_governance_settings()
     who_is = identity or identity_for(st.tracking_uri)
-    resolve_governance_key(st, demo=demo_key)  # no key: refused now, not at the first page
+    if who_is.kind == "declared":  # no key: refused now, not at the first page (on a team
+        resolve_governance_key(st, demo=demo_key)  # server, its governance service holds it)
 
     app = _ReviewFlask(__name__, template_folder="templates", static_folder="static")
     app.jinja_env.undefined = StrictUndefined
@@ -206,7 +207,7 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
 
     @app.post("/models/<model>/versions/<version>/decision")
     def decide(model: str, version: str):
-        from cin_ml.registry import review, version_record
+        from cin_ml.registry import version_record
 
         check_post()
         who = need_principal()
@@ -235,10 +236,11 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
         if problem is None:
             try:
                 with who_is.acting(who):
-                    done = review(ctx(), model, version, reviewer=who.name,
-                                  approve=form["decision"] == "approve",
-                                  comment=form["comment"], conditions=form["conditions"],
-                                  accept_fairness=form["accept"], expires=until)
+                    done = who_is.review(ctx(), who, model, version,
+                                         approve=form["decision"] == "approve",
+                                         comment=form["comment"],
+                                         conditions=form["conditions"],
+                                         accept_fairness=form["accept"], expires=until)
             except CinMLError as exc:
                 author = (rec.get("author") or "")
                 status = 403 if (who.name not in policy.people.committee

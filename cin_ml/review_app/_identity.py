@@ -9,9 +9,11 @@ Two implementations, chosen from the store (:func:`identity_for`):
   sends the user's own credentials (HTTP basic auth, the server's users); they are checked
   against the server (``GET /api/2.0/mlflow/users/current``) on every request, and every
   registry call of that request runs *as that user* through ``act_as``, so the server
-  enforces that user's permissions and records that user. ``act_as`` is the plug-in point
-  for the team server's own "act as an authenticated user" function; the default sets
-  MLflow's ``MLFLOW_TRACKING_USERNAME``/``PASSWORD`` for the duration of the call, under one
+  enforces that user's permissions; the decision itself goes to the server's governance
+  service as that user (``submit``, default ``cin_ml.registry.act_on_server``), which checks
+  the role against the authenticated user. ``act_as`` is the plug-in point for the team
+  server's own "act as an authenticated user" function; the default sets MLflow's
+  ``MLFLOW_TRACKING_USERNAME``/``PASSWORD`` for the duration of the call, under one
   process-wide lock (MLflow reads them from the environment at each request).
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import threading
@@ -66,6 +69,12 @@ class Identity(Protocol):
     def acting(self, who: Principal | None) -> AbstractContextManager[None]:
         """A context in which registry calls act as ``who``."""
 
+    def review(self, ctx, who: Principal, model: str, version: str, *, approve: bool,
+               comment: str, conditions: str, accept_fairness: list[str],
+               expires: dt.date | None) -> dict:
+        """Record ``who``'s decision exactly as ``cin-ml review`` does; returns the review
+        summary (``state``, ``reviewer``, ``expires``, ``event``...)."""
+
 
 class DeclaredIdentity:
     """Sign-in by name on the embedded store (identity declared, not authenticated)."""
@@ -89,6 +98,15 @@ class DeclaredIdentity:
 
     def acting(self, who: Principal | None) -> AbstractContextManager[None]:
         return contextlib.nullcontext()
+
+    def review(self, ctx, who: Principal, model: str, version: str, *, approve: bool,
+               comment: str, conditions: str, accept_fairness: list[str],
+               expires: dt.date | None) -> dict:
+        from cin_ml.registry import review
+
+        return review(ctx, model, version, reviewer=who.name, approve=approve,
+                      comment=comment, conditions=conditions,
+                      accept_fairness=accept_fairness, expires=expires)
 
 
 _ENV_LOCK = threading.Lock()
@@ -131,17 +149,39 @@ def check_server_credentials(tracking_uri: str, name: str, password: str,
                               f"{getattr(exc, 'reason', exc)}") from None
 
 
+def submit_to_server(tracking_uri: str, action: str, params: dict, *, username: str,
+                     password: str) -> dict:
+    """Default ``submit``: the team server's governance client,
+    ``cin_ml.registry.act_on_server`` (issue 20), which sends the action to the server's
+    governance service as ``username``; GovernanceError while this cin-ml has none."""
+    from cin_ml import registry
+
+    act_on_server = getattr(registry, "act_on_server", None)
+    if act_on_server is None:
+        raise GovernanceError("decisions on a team server go through its governance service, "
+                              "and this cin-ml has no client for it (cin_ml.registry."
+                              "act_on_server)")
+    return act_on_server(tracking_uri, action, params, username=username, password=password)
+
+
 class ServerIdentity:
-    """The server's users, via HTTP basic auth; every call acts as the authenticated user."""
+    """The server's users, via HTTP basic auth; every call acts as the authenticated user.
+
+    ``act_as(user, password)`` wraps every read of the request (default
+    :func:`act_with_environment`); ``submit(tracking_uri, action, params, username=,
+    password=)`` sends the decision to the server as that user (default
+    :func:`submit_to_server`)."""
 
     kind = "server"
 
     def __init__(self, tracking_uri: str,
                  act_as: Callable[[str, str], AbstractContextManager[None]] | None = None,
                  check: Callable[[str, str, str], bool] = check_server_credentials,
+                 submit: Callable[..., dict] = submit_to_server,
                  cache_s: float = 60.0):
         self.tracking_uri = tracking_uri
         self.act_as = act_as or act_with_environment
+        self.submit = submit
         self._check = check
         self._cache_s = cache_s
         self._ok: dict[str, float] = {}
@@ -173,6 +213,16 @@ class ServerIdentity:
         if who is None:
             return contextlib.nullcontext()
         return self.act_as(who.login or who.name, who.secret)
+
+    def review(self, ctx, who: Principal, model: str, version: str, *, approve: bool,
+               comment: str, conditions: str, accept_fairness: list[str],
+               expires: dt.date | None) -> dict:
+        params = {"model": model, "version": str(version), "approve": approve,
+                  "reviewer": who.name, "comment": comment, "conditions": conditions,
+                  "accept_fairness": list(accept_fairness),
+                  **({"expires": expires.isoformat()} if expires else {})}
+        return self.submit(self.tracking_uri, "review", params, username=who.login or who.name,
+                           password=who.secret)
 
 
 def identity_for(tracking_uri: str) -> Identity:
