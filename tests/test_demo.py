@@ -33,6 +33,8 @@ def test_demo_runs_end_to_end_in_a_clean_environment(tmp_path):
     for model in ("cin-ecriture-4e", "cin-decrochage"):
         assert str(client.get_model_version_by_alias(model, "champion").version) == "1"
     assert "[bold]" not in out, "markup printed literally"
+    assert re.search(r"cin-ml review-app --demo-key --store sqlite:///\S+mlruns/mlflow\.db",
+                     out), "the demo does not say how to open the review page"
     verify = subprocess.run([str(bin_dir / "cin-ml"), "history", "--verify", "--demo-key"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert verify.returncode == 0, verify.stdout + verify.stderr

@@ -180,6 +180,12 @@ def _print_demo_summary(s: dict) -> None:
                           "For real use, set "
                           "CIN_ML_GOVERNANCE_KEY_FILE to a secret file outside the store.")
     console.print("Open the MLflow UI on it with: [bold]cin-ml ui[/] (then http://127.0.0.1:5000)")
+    from cin_ml.cli._review import REVIEW_APP_PORT, review_app_command
+
+    console.print(f"Review the models in a browser (ethics committee) with: [bold]"
+                  f"{esc(review_app_command(store.tracking_uri, bool(g and g['demo'])))}[/] "
+                  f"(then http://127.0.0.1:{esc(REVIEW_APP_PORT)}/ and sign in as "
+                  f"{esc(s.get('reviewer') or 'a committee member')})", soft_wrap=True)
 
 
 @app.command()

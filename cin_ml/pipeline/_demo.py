@@ -107,7 +107,7 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
     gov = load_governance_settings()
     reviewer, operator = gov.people.committee[0], gov.people.operators[0]
     times: dict[str, float] = {}
-    out: dict = {"tasks": {}}
+    out: dict = {"tasks": {}, "reviewer": reviewer}
 
     def step(name: str, fn: Callable[[], dict]) -> dict:
         t = time.perf_counter()

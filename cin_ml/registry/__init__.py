@@ -27,7 +27,8 @@ Public API::
     review(ctx, model, version, reviewer=..., approve=True, comment=..., expires=...)
     promote(ctx, model, version, alias="champion", operator=...)   # GateError on refusal
     rollback(ctx, model, operator=..., why=...)
-    compare(ctx, model)                                   # -> Comparison
+    compare(ctx, model, challenger=None)                  # -> Comparison
+    review_queue(ctx) / version_record(ctx, model, version)   # what the committee reads
     check(ctx)                                            # -> CheckReport
     served_version(ctx, model, alias)                     # what predict may serve
     history(ctx, model=None) / verify(ctx)                # -> [Event] / VerifyReport
@@ -41,11 +42,13 @@ from cin_ml.registry._context import Ctx, make_ctx
 from cin_ml.registry._evidence import RunEvidence, read_evidence
 from cin_ml.registry._gates import GateReport, GateResult, evaluate_gates
 from cin_ml.registry._history import EXPERIMENT, Event, VerifyReport
+from cin_ml.registry._identity import check_identity
 from cin_ml.registry._key import ANCHOR_DIR_ENV as GOVERNANCE_ANCHOR_DIR_ENV
 from cin_ml.registry._key import DEMO_ENV as GOVERNANCE_DEMO_ENV
 from cin_ml.registry._key import KEY_ENV as GOVERNANCE_KEY_ENV
 from cin_ml.registry._key import KEY_FILE_ENV as GOVERNANCE_KEY_FILE_ENV
 from cin_ml.registry._key import GovernanceKey, resolve_governance_key
+from cin_ml.registry._queue import QUEUE_STATES, card_rendering, review_queue, version_record
 from cin_ml.registry._served import served_version
 from cin_ml.registry._settings import GATES, GovernanceSettings, load_governance_settings
 from cin_ml.registry._store import RegistryStore, resolve_registry_store
@@ -60,6 +63,7 @@ __all__ = [
     "GOVERNANCE_KEY_ENV",
     "GOVERNANCE_KEY_FILE_ENV",
     "GovernanceKey",
+    "QUEUE_STATES",
     "CheckReport",
     "Comparison",
     "Ctx",
@@ -70,7 +74,9 @@ __all__ = [
     "RegistryStore",
     "RunEvidence",
     "VerifyReport",
+    "card_rendering",
     "check",
+    "check_identity",
     "compare",
     "describe_version",
     "evaluate_gates",
@@ -85,9 +91,11 @@ __all__ = [
     "resolve_governance_key",
     "resolve_registry_store",
     "review",
+    "review_queue",
     "rollback",
     "served_version",
     "verify",
+    "version_record",
 ]
 
 

@@ -55,12 +55,14 @@ def _scores(y: np.ndarray, score: np.ndarray, flagged: np.ndarray) -> dict:
             "flag_rate": round(float(r["flag_rate"]), 6)}
 
 
-def compare(ctx: Ctx, model: str) -> Comparison:
-    """Compare the versions behind ``@champion`` and ``@challenger`` of ``model``."""
+def compare(ctx: Ctx, model: str, challenger: str | None = None) -> Comparison:
+    """Compare the versions behind ``@champion`` and ``@challenger`` of ``model`` (or
+    ``challenger``, a version number, instead of ``@challenger``: a version under review)."""
     from cin_ml.models import auc
 
     champ = alias_version(ctx.client, model, "champion")
-    chall = alias_version(ctx.client, model, "challenger")
+    chall = (str(challenger) if challenger is not None
+             else alias_version(ctx.client, model, "challenger"))
     if champ is None or chall is None:
         missing = " and ".join(a for a, v in (("@champion", champ), ("@challenger", chall))
                                if v is None)

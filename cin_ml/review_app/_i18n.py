@@ -1,0 +1,131 @@
+"""The page's words and numbers in French (default) or English: fixed wording from
+``strings.toml``, numbers, percentages and dates through Babel (fr_CA, en_CA)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from functools import cache
+from importlib import resources
+
+LANGS = ("fr", "en")
+LOCALES = {"fr": "fr_CA", "en": "en_CA"}
+
+ATTRIBUTES = {
+    "sex": ("Sexe", "Sex"),
+    "intervention_plan": ("Plan d'intervention", "Intervention plan"),
+    "language_group": ("Groupe linguistique", "Language group"),
+    "immigration_generation": ("Génération d'immigration", "Immigration generation"),
+    "imse_band": ("Milieu socio-économique (IMSE)", "Socio-economic index (IMSE)"),
+}
+GROUPS = {"F": ("Filles", "Girls"), "M": ("Garçons", "Boys"),
+          "0": ("Sans plan", "No plan"), "1": ("Avec plan", "With a plan")}
+EVENTS = {
+    "register": ("Enregistrement", "Registration"),
+    "review": ("Décision du comité", "Committee decision"),
+    "promote": ("Promotion", "Promotion"),
+    "rollback": ("Retour arrière", "Rollback"),
+    "expire": ("Expiration", "Expiry"),
+    "withdraw": ("Retrait", "Withdrawal"),
+}
+
+
+@cache
+def strings(lang: str) -> dict[str, str]:
+    """The fixed wording in ``lang`` (``fr`` or ``en``)."""
+    text = resources.files("cin_ml.review_app").joinpath("strings.toml").read_text("utf-8")
+    return tomllib.loads(text)[lang]
+
+
+def pick_lang(value: str | None) -> str:
+    """``value`` when it is a supported language, else French."""
+    return value if value in LANGS else "fr"
+
+
+class Words:
+    """Formatting helpers bound to one language (used by the templates as ``w``)."""
+
+    def __init__(self, lang: str):
+        self.lang = pick_lang(lang)
+        self.locale = LOCALES[self.lang]
+        self.s = strings(self.lang)
+
+    def __getitem__(self, key: str) -> str:
+        return self.s[key]
+
+    def num(self, x: float | None, digits: int = 3) -> str:
+        from babel.numbers import format_decimal
+
+        if x is None:
+            return "—"
+        return format_decimal(x, format=f"#,##0.{'0' * digits}", locale=self.locale)
+
+    def signed(self, x: float | None, digits: int = 3) -> str:
+        if x is None:
+            return "—"
+        return ("+" if x > 0 else "") + self.num(x, digits)
+
+    def pct(self, x: float | None) -> str:
+        from babel.numbers import format_percent
+
+        pattern = "#,##0.0 %" if self.lang == "fr" else "#,##0.0%"
+        return "—" if x is None else format_percent(x, format=pattern, locale=self.locale)
+
+    def count(self, n: int | None) -> str:
+        from babel.numbers import format_decimal
+
+        return "—" if n is None else format_decimal(n, locale=self.locale)
+
+    def date(self, iso: str | None) -> str:
+        from babel.dates import format_date
+
+        if not iso:
+            return "—"
+        try:
+            return format_date(dt.date.fromisoformat(iso[:10]), format="long",
+                               locale=self.locale)
+        except ValueError:
+            return iso
+
+    def when(self, iso: str | None) -> str:
+        """An ISO timestamp as ``date hh:mm`` (UTC)."""
+        if not iso:
+            return "—"
+        return f"{self.date(iso)} {iso[11:16]}"
+
+    def state(self, state: str) -> str:
+        return self.s.get(f"st_{state}", state)
+
+    def verdict(self, v: str | None) -> str:
+        return self.s.get(f"v_{v}", self.s["v_none"])
+
+    def metric(self, m: str) -> str:
+        return self.s.get(f"m_{m}", m)
+
+    def attribute(self, name: str) -> str:
+        i = LANGS.index(self.lang)
+        return " × ".join(ATTRIBUTES.get(p.strip(), (p.strip(),) * 2)[i]
+                          for p in name.split("×"))
+
+    def group(self, labels: list) -> str:
+        i = LANGS.index(self.lang)
+        return " × ".join(GROUPS.get(str(x), (str(x),) * 2)[i] for x in labels)
+
+    def event(self, type_: str) -> str:
+        base, _, outcome = type_.partition(".")
+        i = LANGS.index(self.lang)
+        label = EVENTS.get(base, (base, base))[i]
+        suffix = {"refused": ("refusé", "refused"), "started": ("commencé", "started"),
+                  "aborted": ("abandonné", "aborted")}.get(outcome)
+        return f"{label} ({suffix[i]})" if suffix else label
+
+    def task(self, task: str | None) -> str:
+        """A task's name in words (the task code for a task cin-ml does not define)."""
+        from cin_ml.tasks import task_label
+
+        return task_label(task, "name", self.lang) if task else ""
+
+    def fail(self, key: str) -> str:
+        """A ``breakdown:metric`` fairness fail in words."""
+        b, _, m = key.partition(":")
+        return f"{self.attribute(b)} — {self.metric(m)}"
