@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cin_ml.glossary import fmt_number
 from cin_ml.tasks import task_label
 
 __all__ = ["LANGS", "REPORT_FILES", "render_report_html", "report_figures", "report_pages"]
@@ -36,10 +37,7 @@ def report_text() -> dict:
 
 
 def _num(x: float, lang: str, digits: int = 3) -> str:
-    from babel.numbers import format_decimal
-
-    fmt = "#,##0." + "0" * digits if digits else "#,##0"
-    return format_decimal(x, format=fmt, locale=report_text()[lang]["locale"])
+    return fmt_number(x, lang, digits)
 
 
 def _checks(d: dict) -> list[dict]:
