@@ -68,7 +68,12 @@ def _results_chart(rows: list[dict], r: RoleReport, t: dict, lang: str) -> dict 
 
 def _common(r: RoleReport, lang: str, model_ref: str, produced: date | None) -> dict:
     t = report_text()[lang]
-    return {"r": r, "t": t, "lang": lang, "model_ref": model_ref,
+    bands_note = ""
+    if "threshold" in r.meta:
+        bands_note = t["bands_note"].format(
+            high=fmt_percent(r.meta["threshold"], lang),
+            watch=fmt_percent(r.meta["watch_from"], lang))
+    return {"r": r, "t": t, "lang": lang, "model_ref": model_ref, "bands_note": bands_note,
             "task_text": task_label(r.task, "outcome", lang),
             "produced": fmt_date(produced or date.today(), lang),
             "year": f"{r.school_year}-{(r.school_year + 1) % 100:02d}",
@@ -102,7 +107,8 @@ def _students(r: RoleReport, lang: str) -> list[dict] | None:
                     "risk_band": t["band_" + str(rec["risk_band"])],
                     "risk_class": str(rec["risk_band"]),
                     "flagged": t["yes"] if rec["flagged"] else t["no"],
-                    "reasons": [s for s in str(rec.get("reasons") or "").split(" | ") if s]})
+                    "reasons": [s for s in str(rec.get("reasons") or "").split(" | ") if s],
+                    "calm": not rec["flagged"]})
     return out
 
 
@@ -128,7 +134,7 @@ def render_pages(r: RoleReport, *, lang: str = "fr", model_ref: str = "",
                          "pct": risk["pct_at_risk"], "low": s.low_band_by_competency(lang)})
         summary = rows
         avg = whole["risk"]["pct_at_risk"]
-        whole["unit_chart"] = _charts.rate_chart(
+        whole["unit_chart"] = None if len(rows) < 2 else _charts.rate_chart(
             [(x["name"], x["pct"]) for x in rows], lang=lang, axis=t["axis_at_risk"],
             series=t["series_at_risk"], hidden=t["hidden_legend"],
             average=None if avg is None else (

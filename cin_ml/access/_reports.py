@@ -239,7 +239,8 @@ def school_report(cohort: ScoredCohort, tables: Mapping[str, pd.DataFrame], scho
                                                   .loc[school_id, "css_id"]),
             "n_students": int(len(mine)), "n_flagged": int(mine["flagged"].sum()),
             "risk_bands": {b: int((mine["risk_band"] == b).sum()) for b in RISK_BANDS},
-            "nominative": "last_name" in lst.columns, "min_cell_size": min_cell_size}
+            "nominative": "last_name" in lst.columns, "min_cell_size": min_cell_size,
+            "threshold": cohort.threshold, "watch_from": bands.watch_ratio * cohort.threshold}
     return RoleReport("school", school_id, cohort.task, cohort.school_year, published, sup,
                       meta, names=_names(tables))
 
