@@ -164,8 +164,8 @@ def network_free_ministry(css28):
 
 def test_summary_fits_six_screens_and_every_school_page_opens(css28, browser):
     """In Chromium at 1280 x 800: the summary page is at most 6 screens high, nothing is
-    wider than the screen, every chart has a legend, and each school's link opens its page
-    (named after the school, with a way back)."""
+    wider than the screen (nor than A4 when printed), every chart has a legend, and each
+    school's link opens its page (named after the school, with a way back)."""
     from cin_ml.access import render_pages
 
     r = css28["report"]
@@ -203,3 +203,9 @@ def test_summary_fits_six_screens_and_every_school_page_opens(css28, browser):
             page.click("a[href='../report.html']")
             assert page.url == summary.as_uri()
         page.close()
+        for f in (summary, summary.parent / links[0][0]):  # A4 portrait, printed
+            page = browser.new_page(viewport={"width": 794, "height": 1123})
+            page.emulate_media(media="print")
+            page.goto(f.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= 795, f
+            page.close()
