@@ -171,6 +171,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
         if not consenting:
             raise PolicyError("ministry report: no CSS in the extract has a valid data-use "
                               "agreement for this use; nothing may be published")
+        css_names = _css_names(tables)  # the excluded CSS are named, their data dropped
         tables = _restrict_to_css(tables, consenting)
     progress(f"scoring {len(tables['students']):,} students' extract with {served.ref}")
     cohort = score_cohort(bundle, tables, settings.bands, load_feature_settings(features_config))
@@ -199,6 +200,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     else:
         report = ministry_report(cohort, tables, consenting, excluded, settings.bands,
                                  scope=scope, min_cell_size=rs.min_cell_size)
+        report = dataclasses.replace(report, names={**css_names, **report.names})
     if role == "school":  # the list's own counts (the cohort scored is the whole extract)
         here = cohort.frame["school_id"] == scope
         meta["scope_counts"] = {"n_students": int(here.sum()),
@@ -232,6 +234,14 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     progress(f"wrote {target}")
     return json.loads(json.dumps({**report.to_dict(), **meta, "out": str(target),
                                   "html": str(target / "report.html")}, default=str))
+
+
+def _css_names(tables) -> dict[str, str]:
+    """Public names of the extract's CSS by id (empty when the extract has none)."""
+    css = tables.get("css")
+    if css is None or "css_name" not in css.columns:
+        return {}
+    return dict(zip(css["css_id"].astype(str), css["css_name"].astype(str), strict=True))
 
 
 def _id_kind(tables) -> str:
