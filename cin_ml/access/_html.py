@@ -26,7 +26,7 @@ from cin_ml.access._view import (
     unit_href,
     units,
 )
-from cin_ml.glossary import fmt_date, fmt_percent
+from cin_ml.glossary import fmt_date, fmt_percent, label
 from cin_ml.tasks import task_label
 
 __all__ = ["render_pages", "render_report", "report_text"]
@@ -104,7 +104,7 @@ def _students(r: RoleReport, lang: str) -> list[dict] | None:
     for rec in lst.to_dict("records"):
         out.append({**rec, "grade": grade_name(str(rec["grade"]), lang),
                     "score": fmt_percent(float(rec["score"]), lang),
-                    "risk_band": t["band_" + str(rec["risk_band"])],
+                    "risk_band": label(f"risk_band.{rec['risk_band']}", lang),
                     "risk_class": str(rec["risk_band"]),
                     "flagged": t["yes"] if rec["flagged"] else t["no"],
                     "reasons": [s for s in str(rec.get("reasons") or "").split(" | ") if s],
