@@ -184,9 +184,16 @@ def test_pages_open_in_a_real_browser(chain, browser):
               for lang in ("fr", "en")}
     for folder in ("school-001003", "css-CSS001", "ministry-network"):
         pages[folder] = (reports / "predict" / folder / "report.html", "fr")
+    # one page per school / CSS, linked from the summary table (issue 18)
+    for folder, sub in (("css-CSS001", "schools"), ("ministry-network", "css")):
+        unit = sorted((reports / "predict" / folder / sub).glob("*.html"))[0]
+        assert f'href="{sub}/{unit.name}"' in pages[folder][0].read_text(encoding="utf-8")
+        pages[f"{folder}.{sub}"] = (unit, "fr")
     vreport = next((reports / "virtual_css").rglob("report.html"))
     pages["virtual_css.fr"] = (vreport, "fr")
     pages["virtual_css.en"] = (vreport.with_name("report.en.html"), "en")
     for name, (path, lang) in pages.items():
         assert path.is_file(), f"{name}: {path} was not written"
-        look_at(browser, path, lang, name)
+        seen = look_at(browser, path, lang, name)
+        if name == "css-CSS001":  # a CSS direction reads it: at most 6 screens of 800 px
+            assert seen["height_px"] <= 6 * 800, seen

@@ -8,7 +8,7 @@
     r = css_report(cohort, tables, "CSS001", settings.bands, min_cell_size=5)
     r = ministry_report(cohort, tables, consenting, excluded, settings.bands,
                         min_cell_size=10)
-    html = render_report(r)                                 # self-contained page
+    pages = render_pages(r, lang="fr")  # {"report.html": ..., "schools/001001.html": ...}
 
 Aggregates use primary + complementary cell suppression (:func:`suppress`);
 :func:`recover_by_subtraction` is the attacker that checks it (subtraction, published and
@@ -19,7 +19,7 @@ derived zeros, linear combinations across tables, whole groups in one band),
 """
 
 from cin_ml.access._attack import Disclosure, attack_tables, published_cells
-from cin_ml.access._html import render_report
+from cin_ml.access._html import render_pages, render_report
 from cin_ml.access._reports import (
     RoleReport,
     css_report,
@@ -45,12 +45,14 @@ from cin_ml.access._suppress import (
     recover_by_subtraction,
     suppress,
 )
+from cin_ml.access._view import UNIT_DIRS
 
 __all__ = [
     "GROUPS",
     "RISK_BANDS",
     "ROLES",
     "TOTAL",
+    "UNIT_DIRS",
     "AccessSettings",
     "Cube",
     "Disclosure",
@@ -67,6 +69,7 @@ __all__ = [
     "ministry_report",
     "published_cells",
     "recover_by_subtraction",
+    "render_pages",
     "render_report",
     "results_records",
     "risk_band",

@@ -1,116 +1,159 @@
-"""Render a :class:`RoleReport` as one self-contained HTML page with charts."""
+"""Render a :class:`RoleReport` as self-contained HTML pages with charts, in one language.
+
+An aggregate report (CSS, ministry) is a summary page (``report.html``: key figures, one
+row per school or CSS linking to its page, the scope's charts) and one page per school or
+CSS (``schools/<id>.html``, ``css/<id>.html``); a school's report is one page (its students,
+its tables). Every number comes from the published tables (:mod:`._view`).
+"""
 
 from __future__ import annotations
 
-import base64
-import io
-import tomllib
 from datetime import date
-from functools import lru_cache
-from importlib import resources
 
-import pandas as pd
-
-from cin_ml.access._reports import OVERALL, RoleReport
-from cin_ml.access._suppress import TOTAL
+from cin_ml.access import _charts
+from cin_ml.access._reports import RoleReport
+from cin_ml.access._view import (
+    Scope,
+    band_name,
+    competencies,
+    competency_name,
+    count,
+    grade_name,
+    percent,
+    report_text,
+    result_bands,
+    scored_grades,
+    unit_href,
+    units,
+)
+from cin_ml.glossary import fmt_date, fmt_percent, label
 from cin_ml.tasks import task_label
 
-
-@lru_cache(maxsize=1)
-def report_text() -> dict:
-    """Wording of the reports, ``{lang: {...}}`` (``templates/report_text.toml``)."""
-    raw = resources.files("cin_ml.access").joinpath("templates/report_text.toml").read_bytes()
-    return tomllib.loads(raw.decode("utf-8"))
+__all__ = ["render_pages", "render_report", "report_text"]
 
 
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
+def _env():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _row_dim(r: RoleReport) -> str:
-    return "css_id" if r.role == "ministry" else "school_id"
+    return Environment(loader=PackageLoader("cin_ml.access", "templates"),
+                       autoescape=select_autoescape(["html", "j2"]),
+                       undefined=StrictUndefined)
 
 
-def _risk_charts(r: RoleReport) -> list[tuple[str, str]]:
-    import matplotlib.pyplot as plt
+def _title(r: RoleReport, t: dict) -> str:
+    if r.role == "ministry" and r.scope == "network":
+        return t["scope_network"]
+    return r.names.get(r.scope, r.scope)
 
-    risk = r.tables["risk"]
-    row = _row_dim(r)
-    over = risk.loc[(risk["breakdown"] == OVERALL) & (risk["grade"] == TOTAL)]
+
+def _group_chart(rows: list[dict], t: dict, lang: str) -> dict:
+    order = list(dict.fromkeys(x["breakdown"] for x in rows))
+    colours = {b: _charts.GROUP_COLOURS[i % len(_charts.GROUP_COLOURS)]
+               for i, b in enumerate(order)}
+    legend = [(colours[b], next(x["attribute"] for x in rows if x["breakdown"] == b))
+              for b in order]
+    return _charts.rate_chart([(x["group"], x["pct"]) for x in rows], lang=lang,
+                              axis=t["axis_at_risk"], series=t["series_at_risk"],
+                              hidden=t["hidden_legend"],
+                              colours=[colours[x["breakdown"]] for x in rows], legend=legend)
+
+
+def _results_chart(rows: list[dict], r: RoleReport, t: dict, lang: str) -> dict | None:
+    if not rows:
+        return None
+    return _charts.bands_chart([(x["label"], x["shares"]) for x in rows],
+                               [band_name(b, lang) for b in result_bands(r)], lang=lang,
+                               axis=t["axis_results"], hidden=t["hidden_legend"])
+
+
+def _common(r: RoleReport, lang: str, model_ref: str, produced: date | None) -> dict:
+    t = report_text()[lang]
+    bands_note = ""
+    if "threshold" in r.meta:
+        bands_note = t["bands_note"].format(
+            high=fmt_percent(r.meta["threshold"], lang),
+            watch=fmt_percent(r.meta["watch_from"], lang))
+    return {"r": r, "t": t, "lang": lang, "model_ref": model_ref, "bands_note": bands_note,
+            "task_text": task_label(r.task, "outcome", lang),
+            "produced": fmt_date(produced or date.today(), lang),
+            "year": f"{r.school_year}-{(r.school_year + 1) % 100:02d}",
+            "grades": scored_grades(r, lang), "title": _title(r, t),
+            "bands": [band_name(b, lang) for b in result_bands(r)]}
+
+
+def _scope_block(scope: Scope, r: RoleReport, t: dict, lang: str) -> dict:
+    groups = scope.groups(lang)
+    results = scope.results(lang)
+    risk = scope.risk()
+    return {"risk": risk,
+            "figures": {"n_students": count(risk["n_students"], lang),
+                        "n_at_risk": count(risk["n_at_risk"], lang),
+                        "pct_at_risk": percent(risk["pct_at_risk"], lang)},
+            "groups": groups, "results": results,
+            "group_chart": (_group_chart(groups, t, lang)
+                            if any(g["pct"] is not None for g in groups) else None),
+            "results_chart": _results_chart(results, r, t, lang)}
+
+
+def _students(r: RoleReport, lang: str) -> list[dict] | None:
+    lst = r.tables.get("students")
+    if lst is None:
+        return None
+    t = report_text()[lang]
     out = []
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(over) + 1.2))
-    vals = over["pct_at_risk"].astype("Float64").fillna(0).to_numpy(float)
-    labels = [f"{v} (x)" if pd.isna(p) else str(v)
-              for v, p in zip(over[row], over["pct_at_risk"], strict=True)]
-    ax.barh(labels, vals, color="#b00020")
-    ax.set_xlabel("% at risk / % à risque")
-    ax.invert_yaxis()
-    out.append(("risk_by_" + row, _png(fig)))
-    tot = risk.loc[(risk[row] == TOTAL) & (risk["grade"] == TOTAL)
-                   & (risk["breakdown"] != OVERALL)]
-    if len(tot):
-        fig, ax = plt.subplots(figsize=(7, 0.3 * len(tot) + 1.2))
-        lab = [f"{b}: {g}" + (" (x)" if pd.isna(p) else "")
-               for b, g, p in zip(tot["breakdown"], tot["group"], tot["pct_at_risk"],
-                                  strict=True)]
-        ax.barh(lab, tot["pct_at_risk"].astype("Float64").fillna(0).to_numpy(float),
-                color="#5a6fb0")
-        ax.set_xlabel("% at risk / % à risque")
-        ax.invert_yaxis()
-        out.append(("risk_by_group", _png(fig)))
+    for rec in lst.to_dict("records"):
+        out.append({**rec, "grade": grade_name(str(rec["grade"]), lang),
+                    "score": fmt_percent(float(rec["score"]), lang),
+                    "risk_band": label(f"risk_band.{rec['risk_band']}", lang),
+                    "risk_class": str(rec["risk_band"]),
+                    "flagged": t["yes"] if rec["flagged"] else t["no"],
+                    "reasons": [s for s in str(rec.get("reasons") or "").split(" | ") if s],
+                    "calm": not rec["flagged"]})
     return out
 
 
-def _results_chart(r: RoleReport) -> list[tuple[str, str]]:
-    import matplotlib.pyplot as plt
-
-    res = r.tables.get("results")
-    if res is None or res.empty:
-        return []
-    row = _row_dim(r)
-    t = res.loc[(res[row] == TOTAL) & (res["breakdown"] == OVERALL) & (res["grade"] != TOTAL)]
-    pct = [c for c in t.columns if c.startswith("pct_")]
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(t) + 1.2))
-    left = pd.Series(0.0, index=t.index)
-    for c, colour in zip(pct, ("#b00020", "#e0a030", "#3a8f4a"), strict=False):
-        v = t[c].astype("Float64").fillna(0).astype(float)
-        ax.barh([f"{g} · {comp}" for g, comp in zip(t["grade"], t["competency"], strict=True)],
-                v, left=left, color=colour, label=c.removeprefix("pct_"))
-        left = left + v
-    ax.set_xlabel("%")
-    ax.invert_yaxis()
-    ax.legend(loc="lower right", fontsize=8)
-    return [("results_bands", _png(fig))]
-
-
-def _table_html(df: pd.DataFrame) -> str:
-    shown = df.astype(object).where(df.notna(), "x")
-    return shown.to_html(index=False, classes="data", border=0, na_rep="x", escape=True)
+def render_pages(r: RoleReport, *, lang: str = "fr", model_ref: str = "",
+                 produced: date | None = None) -> dict[str, str]:
+    """Every page of the report in ``lang``: ``{relative path: html}``, ``report.html``
+    first, then one page per school (CSS report) or CSS (ministry report)."""
+    env = _env()
+    common = _common(r, lang, model_ref, produced)
+    t = common["t"]
+    pages: dict[str, str] = {}
+    whole = _scope_block(Scope(r), r, t, lang)
+    summary = []
+    if r.role != "school":
+        rows = []
+        for u in units(r):
+            s = Scope(r, u)
+            risk = s.risk()
+            rows.append({"id": u, "name": r.names.get(u, u), "href": unit_href(r, u),
+                         "n_students": count(risk["n_students"], lang),
+                         "n_at_risk": count(risk["n_at_risk"], lang),
+                         "pct_at_risk": percent(risk["pct_at_risk"], lang),
+                         "pct": risk["pct_at_risk"], "low": s.low_band_by_competency(lang)})
+        summary = rows
+        avg = whole["risk"]["pct_at_risk"]
+        whole["unit_chart"] = None if len(rows) < 2 else _charts.rate_chart(
+            [(x["name"], x["pct"]) for x in rows], lang=lang, axis=t["axis_at_risk"],
+            series=t["series_at_risk"], hidden=t["hidden_legend"],
+            average=None if avg is None else (
+                t["average_" + r.role].format(v=percent(avg, lang)), avg))
+        comps = [competency_name(c, lang) for c in competencies(r)]
+        for u in rows:
+            block = _scope_block(Scope(r, u["id"]), r, t, lang)
+            pages[u["href"]] = env.get_template("unit.html.j2").render(
+                **common, unit=u, block=block)
+    else:
+        comps = []
+    pages = {"report.html": env.get_template("report.html.j2").render(
+        **common, block=whole, summary=summary, competencies=comps,
+        students=_students(r, lang)), **pages}
+    return pages
 
 
 def render_report(r: RoleReport, *, lang: str = "fr", model_ref: str = "",
                   produced: date | None = None) -> str:
-    """The report as a self-contained HTML page (charts embedded as PNG)."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("cin_ml.access", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]))
-    t = report_text()[lang]
-    risk = r.tables["risk"]
-    res = r.tables.get("results")
-    res_over = None if res is None else res.loc[res["breakdown"] == OVERALL]
-    students = r.tables.get("students")
-    cols = None if students is None else [c for c in students.columns]
-    return env.get_template("report.html.j2").render(
-        r=r, t=t, lang=lang, task_text=task_label(r.task, "outcome", lang), model_ref=model_ref,
-        produced=(produced or date.today()).isoformat(),
-        charts={"risk": _risk_charts(r), "results": _results_chart(r)},
-        risk_table=_table_html(risk), results_table=(
-            None if res_over is None or res_over.empty else _table_html(res_over)),
-        students=None if students is None else students.to_dict("records"),
-        students_cols=cols)
+    """The report's summary page (``report.html``) in ``lang`` (:func:`render_pages` for
+    every page)."""
+    return render_pages(r, lang=lang, model_ref=model_ref, produced=produced)["report.html"]

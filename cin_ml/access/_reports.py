@@ -43,14 +43,20 @@ class RoleReport:
     suppression: Suppression | None
     meta: dict = field(default_factory=dict)
     sheets: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    """Display name of each school (``school_name``) or CSS (``css_name``) of the tables,
+    when the extract carries them; pages fall back to the id."""
+
+    @property
+    def row_dim(self) -> str:
+        """The dim of the report's rows: ``css_id`` (ministry) or ``school_id``."""
+        return "css_id" if self.role == "ministry" else "school_id"
 
     def grand_totals(self) -> dict[str, int | None]:
         """``n_students`` and ``n_at_risk`` of the whole scope as published (``None`` where
         hidden)."""
-        risk = self.tables["risk"]
-        row = "css_id" if "css_id" in risk.columns else "school_id"
-        g = risk.loc[(risk[row] == TOTAL) & (risk["grade"] == TOTAL)
-                     & (risk["breakdown"] == OVERALL)].iloc[0]
+        risk = scope_rows(self.tables["risk"], [self.row_dim, "grade"])
+        g = risk.loc[risk["breakdown"] == OVERALL].iloc[0]
         return {c: None if pd.isna(g[c]) else int(g[c]) for c in ("n_students", "n_at_risk")}
 
     def to_dict(self) -> dict:
@@ -59,6 +65,27 @@ class RoleReport:
                 "tables": {k: int(len(v)) for k, v in sorted(self.tables.items())},
                 "suppression": None if self.suppression is None else self.suppression.to_dict(),
                 "n_sheets": len(self.sheets), **self.meta}
+
+
+def _names(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """School and CSS display names by id (public names of institutions, not of people)."""
+    out: dict[str, str] = {}
+    for table, key, name in (("schools", "school_id", "school_name"),
+                             ("css", "css_id", "css_name")):
+        df = tables.get(table)
+        if df is not None and name in df.columns:
+            out.update(zip(df[key].astype(str), df[name].astype(str), strict=True))
+    return out
+
+
+def scope_rows(df: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
+    """Rows of ``df`` summed over each of ``dims``: its ``Total`` rows, or all rows where a
+    dim has no total (one level only: that level is the whole)."""
+    for d in dims:
+        tot = df[d].astype(str) == TOTAL
+        if tot.any():
+            df = df.loc[tot]
+    return df
 
 
 def _plan_active(plans: pd.DataFrame, year: int) -> set[str]:
@@ -101,20 +128,32 @@ def results_records(tables: Mapping[str, pd.DataFrame], bands: BandSettings,
     return rec.drop(columns=["mark"])
 
 
+def _single(records: pd.DataFrame, row_dims: Sequence[str]) -> set[str]:
+    """Row dims with one level in ``records``: their total would repeat that level's row
+    (the ``Total`` of one CSS, the grade total when only grade 3 is scored), so none is
+    published."""
+    return {d for d in row_dims if records[d].nunique() <= 1}
+
+
 def _cubes(risk: pd.DataFrame, results: pd.DataFrame, row_dims: Sequence[str],
            bands: BandSettings) -> dict[str, list[Cube]]:
     risk = risk.assign(grade=risk["grade"].astype(str),
                        status=np.where(risk["flagged"], STATUS[0], STATUS[1]))
+    rows = [*row_dims, "grade"]
     out: dict[str, list[Cube]] = {"risk": [], "results": []}
     for g in GROUPS:
-        out["risk"].append(build_cube(risk, "risk", [*row_dims, "grade"],
-                                      {g: GROUP_LEVELS[g], "status": STATUS}))
+        dims = [*rows, g, "status"]
+        no_total = _single(risk, rows)
+        out["risk"].append(build_cube(risk, "risk", rows,
+                                      {g: GROUP_LEVELS[g], "status": STATUS},
+                                      margins=[d for d in dims if d not in no_total]))
         if len(results):
-            dims = [*row_dims, "grade", "competency", "band", g]
+            dims = [*rows, "competency", "band", g]
+            no_total = _single(results, rows) | {"competency"}
             out["results"].append(build_cube(
-                results, "results", [*row_dims, "grade"],
+                results, "results", rows,
                 {"competency": COMPETENCIES, "band": bands.result_labels(),
-                 g: GROUP_LEVELS[g]}, margins=[d for d in dims if d != "competency"]))
+                 g: GROUP_LEVELS[g]}, margins=[d for d in dims if d not in no_total]))
     return out
 
 
@@ -200,9 +239,10 @@ def school_report(cohort: ScoredCohort, tables: Mapping[str, pd.DataFrame], scho
                                                   .loc[school_id, "css_id"]),
             "n_students": int(len(mine)), "n_flagged": int(mine["flagged"].sum()),
             "risk_bands": {b: int((mine["risk_band"] == b).sum()) for b in RISK_BANDS},
-            "nominative": "last_name" in lst.columns, "min_cell_size": min_cell_size}
+            "nominative": "last_name" in lst.columns, "min_cell_size": min_cell_size,
+            "threshold": cohort.threshold, "watch_from": bands.watch_ratio * cohort.threshold}
     return RoleReport("school", school_id, cohort.task, cohort.school_year, published, sup,
-                      meta)
+                      meta, names=_names(tables))
 
 
 def css_report(cohort: ScoredCohort, tables: Mapping[str, pd.DataFrame], css_id: str,
@@ -221,7 +261,8 @@ def css_report(cohort: ScoredCohort, tables: Mapping[str, pd.DataFrame], css_id:
     published, sup = _publish(f, res, ["school_id"], bands, min_cell_size)
     meta = {"css_id": css_id, "n_schools": int(f["school_id"].nunique()),
             "min_cell_size": min_cell_size}
-    return RoleReport("css", css_id, cohort.task, cohort.school_year, published, sup, meta)
+    return RoleReport("css", css_id, cohort.task, cohort.school_year, published, sup, meta,
+                      names=_names(tables))
 
 
 def ministry_report(cohort: ScoredCohort, tables: Mapping[str, pd.DataFrame],
@@ -249,4 +290,5 @@ def ministry_report(cohort: ScoredCohort, tables: Mapping[str, pd.DataFrame],
     published, sup = _publish(f, res, ["css_id"], bands, min_cell_size)
     meta = {"css_included": keep, "css_excluded": dict(sorted(excluded.items())),
             "min_cell_size": min_cell_size}
-    return RoleReport("ministry", scope, cohort.task, cohort.school_year, published, sup, meta)
+    return RoleReport("ministry", scope, cohort.task, cohort.school_year, published, sup, meta,
+                      names=_names(tables))

@@ -1,87 +1,63 @@
 """Plain-language labels (fr, en) for tasks, feature families, features and audited
-attributes, so a committee member reads "reading mark, grade 3", not ``lecture_g3_mean``."""
+attributes, so a committee member reads "reading mark, grade 3", not ``lecture_g3_mean``.
+The words come from the one glossary (:mod:`cin_ml.glossary`)."""
 
 from __future__ import annotations
 
 from cin_ml.cards._schema import Text
 from cin_ml.features import parse_feature
+from cin_ml.glossary import attribute_label as _attribute_label
+from cin_ml.glossary import group_label as _group_label
+from cin_ml.glossary import has_label, label
 from cin_ml.tasks import task_label
 
-FAMILIES = {
-    "lecture": Text(fr="Lecture", en="Reading"),
-    "ecriture": Text(fr="Écriture", en="Writing"),
-    "resoudre": Text(fr="Résolution de problèmes (math.)", en="Problem solving (math)"),
-    "raisonner": Text(fr="Raisonnement mathématique", en="Mathematical reasoning"),
-    "absences": Text(fr="Absences", en="Absences"),
-    "parcours": Text(fr="Parcours scolaire", en="School path"),
-    "contexte": Text(fr="Contexte (école, famille)", en="Context (school, family)"),
-    "plan": Text(fr="Plan d'intervention", en="Intervention plan"),
-    "autre": Text(fr="Autre", en="Other"),
-}
 
-ATTRIBUTES = {
-    "sex": Text(fr="Sexe", en="Sex"),
-    "intervention_plan": Text(fr="Plan d'intervention", en="Intervention plan"),
-    "language_group": Text(fr="Groupe linguistique", en="Language group"),
-    "immigration_generation": Text(fr="Génération d'immigration", en="Immigration generation"),
-    "imse_band": Text(fr="Milieu socio-économique (IMSE)", en="Socio-economic index (IMSE)"),
-}
-
-_COMP = {"lecture": ("lecture", "reading"), "ecriture": ("écriture", "writing"),
-         "resoudre": ("résolution de problèmes", "problem solving"),
-         "raisonner": ("raisonnement mathématique", "mathematical reasoning")}
-_STAT = {"mean": ("Résultat moyen", "Mean mark"), "min": ("Résultat le plus faible", "Lowest mark"),
-         "last": ("Dernier résultat", "Last mark"),
-         "trend": ("Évolution des résultats", "Trend of marks"),
-         "volatility": ("Variation des résultats", "Variability of marks")}
-_ABS = {"maladie": ("maladie", "illness"),
-        "rendez_vous_medical": ("rendez-vous médical", "medical appointment"),
-        "raison_familiale": ("raison familiale", "family reason"),
-        "suspension": ("suspension", "suspension"), "non_motivee": ("non motivées", "unexcused"),
-        "autre": ("autre motif", "other reason"), "total": ("tous motifs", "all reasons")}
-_OTHER = {"intervention_plan": ("Plan d'intervention actif", "Active intervention plan"),
-          "n_retentions": ("Années reprises (redoublements)", "Repeated years (retentions)"),
-          "n_school_changes": ("Changements d'école", "School changes"),
-          "imse_decile": ("IMSE de l'école (milieu socio-économique)",
-                          "School IMSE (socio-economic index)"),
-          "mother_education": ("Scolarité de la mère", "Mother's education")}
+def _text(key: str, fallback: str | None = None) -> Text:
+    if has_label(key) or fallback is None:
+        return Text(fr=label(key, "fr"), en=label(key, "en"))
+    return Text(fr=fallback, en=fallback)
 
 
 def _grade(g: int, lang: str) -> str:
-    if lang == "fr":
-        return f"{g}{'re' if g == 1 else 'e'} année"
-    return f"grade {g}"
+    key = f"grade.{g}"
+    return label(key, lang) if has_label(key) else (f"{g}e année" if lang == "fr"
+                                                     else f"grade {g}")
 
 
 def feature_label(name: str) -> Text:
     """Plain-language label of a feature name (docs/architecture.md, "Package seams")."""
     info = parse_feature(name)
     if info.kind in ("mark", "trend", "volatility") and info.competency and info.stat:
-        (sf, se), (cf, ce) = _STAT[info.stat], _COMP[info.competency]
-        return Text(fr=f"{sf} en {cf}, {_grade(info.grade, 'fr')}",
-                    en=f"{se} in {ce}, {_grade(info.grade, 'en')}")
+        s, c = _text(f"stat.{info.stat}"), _text(f"competency.{info.competency}")
+        return Text(fr=f"{s.fr} en {c.fr}, {_grade(info.grade, 'fr')}",
+                    en=f"{s.en} in {c.en}, {_grade(info.grade, 'en')}")
     if info.kind == "count_below" and info.competency:
-        cf, ce = _COMP[info.competency]
-        return Text(fr=f"Nombre de résultats sous {info.detail} en {cf}",
-                    en=f"Number of marks below {info.detail} in {ce}")
+        c, b = _text(f"competency.{info.competency}"), _text("feature.n_below")
+        return Text(fr=f"{b.fr.format(threshold=info.detail)} en {c.fr}",
+                    en=f"{b.en.format(threshold=info.detail)} in {c.en}")
     if info.kind == "absence_rate":
-        af, ae = _ABS.get(info.detail or "", (info.detail, info.detail))
-        return Text(fr=f"Taux d'absence ({af})", en=f"Absence rate ({ae})")
-    if name in _OTHER:
-        f, e = _OTHER[name]
-        return Text(fr=f, en=e)
-    return Text(fr=name, en=name)
+        a, r = _text(f"absence.{info.detail}", info.detail or ""), _text("feature.absence_rate")
+        return Text(fr=f"{r.fr} ({a.fr})", en=f"{r.en} ({a.en})")
+    return _text(f"feature.{name}", name)
 
 
 def family_label(family: str) -> Text:
-    return FAMILIES.get(family, Text(fr=family, en=family))
+    return _text(f"family.{family}", family)
 
 
 def attribute_label(name: str) -> Text:
     """Label of an audited attribute or an intersection (``sex × language_group``)."""
-    parts = [ATTRIBUTES.get(p.strip(), Text(fr=p.strip(), en=p.strip()))
-             for p in name.split("×")]
-    return Text(fr=" × ".join(p.fr for p in parts), en=" × ".join(p.en for p in parts))
+    return Text(fr=_attribute_label(name, "fr"), en=_attribute_label(name, "en"))
+
+
+def group_label(attribute: str, value: str) -> Text:
+    """Label of one group (``imse_band`` / ``8-10``, or an intersection's ``0 × 1re``)."""
+    return Text(fr=_group_label(attribute, value, "fr"), en=_group_label(attribute, value, "en"))
+
+
+def term(key: str) -> Text:
+    """A glossary entry as a :class:`Text`."""
+    return _text(key)
 
 
 def task_text(task: str, key: str) -> Text:

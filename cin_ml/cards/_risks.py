@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from cin_ml.cards._labels import attribute_label
 from cin_ml.cards._schema import ModelCard, Risk
+from cin_ml.glossary import fmt_number
 
 __all__ = ["risk_lines"]
 
@@ -53,7 +54,7 @@ def _grouped(kind: str, risks: list[Risk], card: ModelCard, lang: str) -> str:
         for x in ranked:
             b, g = x.split("=", 1)
             est = fnr.get(x)
-            val = "" if est is None else f" ({est:.2f})".replace(".", "," if fr else ".")
+            val = "" if est is None else f" ({fmt_number(est, lang, 2)})"
             names.append(f"{attribute_label(b).get(lang)} = {g}{val}")
         return (f"{len(names)} groupes où plus de la moitié des élèves à risque ne sont pas "
                 f"repérés (taux de faux négatifs au-dessus du plafond), du pire au moins "

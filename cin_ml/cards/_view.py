@@ -3,7 +3,6 @@ first-page summary (computed from the card only, so it can never say more than t
 
 from __future__ import annotations
 
-import math
 import tomllib
 from functools import cache
 from importlib import resources
@@ -11,6 +10,7 @@ from importlib import resources
 from cin_ml.cards._labels import attribute_label, family_label, task_text
 from cin_ml.cards._risks import risk_lines
 from cin_ml.cards._schema import Interval, ModelCard, Text
+from cin_ml.glossary import fmt_number, fmt_percent
 
 __all__ = ["strings", "view"]
 
@@ -28,17 +28,11 @@ def strings(lang: str) -> dict[str, str]:
 
 
 def num(x: float | None, digits: int, lang: str) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "—"
-    s = f"{x:.{digits}f}"
-    return s.replace(".", ",") if lang == "fr" else s
+    return fmt_number(x, lang, digits)
 
 
 def pct(x: float | None, lang: str, digits: int = 0) -> str:
-    if x is None:
-        return "—"
-    v = num(100 * x, digits, lang)
-    return f"{v}{_NBSP}%" if lang == "fr" else f"{v}%"
+    return fmt_percent(x, lang, digits)
 
 
 def interval(iv: Interval | None, lang: str, digits: int = 3, as_pct: bool = False) -> str:

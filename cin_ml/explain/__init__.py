@@ -11,7 +11,12 @@ shap and matplotlib are imported by the functions that use them.
 
 from __future__ import annotations
 
+import warnings as _warnings
+
 from cin_ml._lazy import lazy_exports
+
+# shap imports tqdm.auto: no "IProgress not found" warning in notebooks (see cin_ml.tracking)
+_warnings.filterwarnings("ignore", message="IProgress not found")
 
 _EXPORTS: dict[str, str] = {
     # contributions

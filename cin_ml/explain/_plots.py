@@ -12,9 +12,8 @@ from ._global import GlobalExplanation
 
 
 def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # pyplot (shap draws on it) without switching the backend: headless processes get
+    # Agg by matplotlib's own fallback, a notebook keeps its inline backend
     import matplotlib.pyplot as plt
 
     return plt

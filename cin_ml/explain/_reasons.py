@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from cin_ml.features import FeatureName
+from cin_ml.glossary import fmt_number
 
 from ._contrib import Contributions
 from ._counterfactual import Unit, counterfactual_deltas, implied_sign, reason_units
@@ -137,8 +138,9 @@ class StudentExplanation:
 
 
 def _num(x: float, lang: str, digits: int = 0) -> str:
-    s = f"{x:.{digits}f}"
-    return s.replace(".", ",").replace("-", "\u2212") if lang == "fr" else s
+    # French typography writes the minus sign as U+2212
+    s = fmt_number(x, lang, digits)
+    return s.replace("-", "\u2212") if lang == "fr" else s
 
 
 def _pct(x: float, lang: str, digits: int = 0) -> str:

@@ -83,9 +83,11 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
       agreements cover the model's datasets for the purpose (the others' data is dropped
       before scoring); small cells suppressed with complementary suppression.
 
-    Writes ``<out>/predict/<role>-<scope>/`` atomically: ``report.html``, ``risk.csv`` /
-    ``.parquet``, ``results.csv`` / ``.parquet``, ``students.*`` (school), ``sheets/``
-    (school) and ``manifest.json``. Aggregate outputs are scanned for identifiers and small
+    Writes ``<out>/predict/<role>-<scope>/`` atomically: ``report.html`` (in ``lang``),
+    one page per school (``schools/<id>.html``, CSS) or CSS (``css/<id>.html``, ministry)
+    linked from its summary table, ``risk.csv`` / ``.parquet``, ``results.csv`` /
+    ``.parquet``, ``students.*`` (school), ``sheets/`` (school) and ``manifest.json``.
+    Aggregate outputs are scanned for identifiers and small
     cells before anything is written.
     """
     import dataclasses
@@ -99,7 +101,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
         identifier_values,
         load_access_settings,
         ministry_report,
-        render_report,
+        render_pages,
         scan_frames,
         scan_text,
         school_report,
@@ -169,6 +171,7 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
         if not consenting:
             raise PolicyError("ministry report: no CSS in the extract has a valid data-use "
                               "agreement for this use; nothing may be published")
+        css_names = _css_names(tables)  # the excluded CSS are named, their data dropped
         tables = _restrict_to_css(tables, consenting)
     progress(f"scoring {len(tables['students']):,} students' extract with {served.ref}")
     cohort = score_cohort(bundle, tables, settings.bands, load_feature_settings(features_config))
@@ -197,14 +200,16 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     else:
         report = ministry_report(cohort, tables, consenting, excluded, settings.bands,
                                  scope=scope, min_cell_size=rs.min_cell_size)
+        report = dataclasses.replace(report, names={**css_names, **report.names})
     if role == "school":  # the list's own counts (the cohort scored is the whole extract)
         here = cohort.frame["school_id"] == scope
         meta["scope_counts"] = {"n_students": int(here.sum()),
                                 "n_flagged": int(cohort.frame.loc[here, "flagged"].sum())}
-    html = render_report(report, lang=lang, model_ref=ref)
+    pages = render_pages(report, lang=lang, model_ref=ref)
     if role != "school":
         ids = identifier_values(tables)
-        findings = scan_frames(report.tables, ids, rs.min_cell_size) + scan_text(html, ids)
+        findings = scan_frames(report.tables, ids, rs.min_cell_size) + [
+            f"{name}: {f}" for name, html in pages.items() for f in scan_text(html, ids)]
         progress("attacking the report's tables (subtraction, zeros, combinations)")
         leak = attack_tables(report.tables, rs.min_cell_size)
         if leak:
@@ -216,7 +221,9 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
                               + "; ".join(findings))
     target = Path(out) / "predict" / f"{role}-{scope}"
     with atomic_dir(target) as tmp:
-        (tmp / "report.html").write_text(html, encoding="utf-8")
+        for name, html in pages.items():  # report.html, and schools/ or css/ pages
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_text(html, encoding="utf-8")
         for name, df in report.tables.items():
             write_csv(df, tmp / f"{name}.csv")
             df.to_parquet(tmp / f"{name}.parquet", index=False)
@@ -227,6 +234,14 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
     progress(f"wrote {target}")
     return json.loads(json.dumps({**report.to_dict(), **meta, "out": str(target),
                                   "html": str(target / "report.html")}, default=str))
+
+
+def _css_names(tables) -> dict[str, str]:
+    """Public names of the extract's CSS by id (empty when the extract has none)."""
+    css = tables.get("css")
+    if css is None or "css_name" not in css.columns:
+        return {}
+    return dict(zip(css["css_id"].astype(str), css["css_name"].astype(str), strict=True))
 
 
 def _id_kind(tables) -> str:

@@ -15,6 +15,8 @@ Public API used by the other steps::
     log_artifacts(run_id, {"fairness/audit.json": {...}, "fairness/fnr.png": fig})
 """
 
+import warnings as _warnings
+
 from cin_ml.tracking._artifacts import list_artifacts, load_artifact, log_artifacts, log_metrics
 from cin_ml.tracking._monitoring import find_monitoring_runs, log_monitoring_run
 from cin_ml.tracking._reader import RunReader
@@ -28,6 +30,10 @@ from cin_ml.tracking._store import (
 )
 from cin_ml.tracking._ui import running_ui, serve_ui, ui_command
 from cin_ml.tracking._virtual_css import log_virtual_css_report  # virtual-css (issue 3)
+
+# mlflow (and shap) import tqdm.auto; in a notebook without ipywidgets tqdm then warns
+# "IProgress not found" at the reader (cin-ml draws no progress bar): not theirs to fix
+_warnings.filterwarnings("ignore", message="IProgress not found")
 
 __all__ = [
     "RunBundle",

@@ -161,3 +161,26 @@ def test_zeros_beside_hidden_groups_disclosed_before_and_nothing_now(css5k, serv
             leak = attack_tables(tables, k)
             assert not leak, (role, fmt, leak.to_dict())
         assert s["suppression"]["n_complementary"] > 0
+        _pages_show_hidden_counts_as_x(folder, role)
+
+
+def _pages_show_hidden_counts_as_x(folder, role):
+    """The pages (summary + one per school or CSS) print nothing the tables hide: a unit
+    whose count at risk is hidden shows ``x`` for it and for its rate, on its page."""
+    import re
+
+    from cin_ml.access import TOTAL
+    from cin_ml.glossary import fmt_int
+
+    row, sub = ("school_id", "schools") if role == "css" else ("css_id", "css")
+    risk = pd.read_parquet(folder / "risk.parquet")
+    assert TOTAL not in set(risk["grade"])  # one grade scored: no total repeating it
+    units = risk.loc[(risk["breakdown"] == "ensemble") & (risk[row] != TOTAL)]
+    summary = (folder / "report.html").read_text(encoding="utf-8")
+    for rec in units.to_dict("records"):
+        assert f'href="{sub}/{rec[row]}.html"' in summary
+        page = (folder / sub / f"{rec[row]}.html").read_text(encoding="utf-8")
+        shown = re.findall(r'<div class="figure"><b>([^<]*)</b>', page)
+        assert shown[0] == fmt_int(int(rec["n_students"]), "fr")  # its total, published
+        if pd.isna(rec["n_at_risk"]):
+            assert shown[1:3] == ["x", "x"], rec[row]

@@ -172,9 +172,17 @@ def test_css_report_is_aggregate_only_and_safe(network, served, tmp_path):
     due = _due(network)
     mine = due.loc[due["css_id"] == "CSS001"]
     assert set(risk["school_id"]) - {TOTAL} <= set(mine["school_id"])
-    tot = risk.loc[(risk["school_id"] == TOTAL) & (risk["grade"] == TOTAL)
-                   & (risk["breakdown"] == "ensemble")]
+    assert TOTAL not in set(risk["grade"])  # one grade scored: no total repeating it
+    tot = risk.loc[(risk["school_id"] == TOTAL) & (risk["breakdown"] == "ensemble")]
+    assert len(tot) == 1
     assert int(tot["n_students"].iloc[0]) == len(mine) == s["cohort"]["n_students"]
+    # one page per school, linked from the summary table of report.html
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    schools = sorted(set(risk["school_id"]) - {TOTAL})
+    for school in schools:
+        assert f'href="schools/{school}.html"' in html
+        assert (folder / "schools" / f"{school}.html").is_file()
+    assert len(list((folder / "schools").iterdir())) == len(schools)
 
 
 def test_ministry_sees_only_consenting_css_with_suppression(network, served, tmp_path):
@@ -188,8 +196,9 @@ def test_ministry_sees_only_consenting_css_with_suppression(network, served, tmp
         df = pd.read_parquet(folder / f"{name}.parquet")
         assert set(df["css_id"]) <= {"CSS001", TOTAL}
     tot = pd.read_parquet(folder / "risk.parquet")
-    tot = tot.loc[(tot["css_id"] == TOTAL) & (tot["grade"] == TOTAL)
-                  & (tot["breakdown"] == "ensemble")]
+    assert TOTAL not in set(tot["css_id"]) | set(tot["grade"])  # one CSS, one grade: no
+    tot = tot.loc[tot["breakdown"] == "ensemble"]  # "Total" row repeating them
+    assert (folder / "css" / "CSS001.html").is_file()
     due = _due(network)
     assert int(tot["n_students"].iloc[0]) == int((due["css_id"] == "CSS001").sum())
     with pytest.raises(PolicyError, match="CSS002"):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cin_ml.glossary import fmt_number
 from cin_ml.tasks import task_label
 
 __all__ = ["LANGS", "REPORT_FILES", "render_report_html", "report_figures", "report_pages"]
@@ -36,10 +37,7 @@ def report_text() -> dict:
 
 
 def _num(x: float, lang: str, digits: int = 3) -> str:
-    from babel.numbers import format_decimal
-
-    fmt = "#,##0." + "0" * digits if digits else "#,##0"
-    return format_decimal(x, format=fmt, locale=report_text()[lang]["locale"])
+    return fmt_number(x, lang, digits)
 
 
 def _checks(d: dict) -> list[dict]:
@@ -65,15 +63,13 @@ def _checks(d: dict) -> list[dict]:
 def report_figures(report, source_students: pd.DataFrame, virtual_students: pd.DataFrame,
                    lang: str = "fr") -> dict:
     """Matplotlib figures in ``lang``: source vs virtual distributions, measures vs targets."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: a notebook's inline backend stays
 
     t = report_text()[lang]
     figs = {}
     cols = [c for c in _PLOT_COLUMNS if c in source_students and c in virtual_students]
-    fig, axes = plt.subplots(2, 3, figsize=(11, 6.2), constrained_layout=True)
+    fig = Figure(figsize=(11, 6.2), constrained_layout=True)
+    axes = fig.subplots(2, 3)
     for ax, c in zip(axes.flat, cols, strict=False):
         r = pd.to_numeric(source_students[c], errors="coerce").dropna()
         v = pd.to_numeric(virtual_students[c], errors="coerce").dropna()
@@ -101,7 +97,8 @@ def report_figures(report, source_students: pd.DataFrame, virtual_students: pd.D
     figs["distributions"] = fig
 
     rows = _checks(report.to_dict())
-    fig2, ax = plt.subplots(figsize=(8, 0.55 * len(rows) + 1.2), constrained_layout=True)
+    fig2 = Figure(figsize=(8, 0.55 * len(rows) + 1.2), constrained_layout=True)
+    ax = fig2.subplots()
     names = [t["checks"][r["id"]] for r in rows]
     ax.barh(names, [r["value"] for r in rows],
             color=["#2e7d32" if r["passed"] else "#c62828" for r in rows])
@@ -163,12 +160,8 @@ def render_report_html(report, figures: dict, lang: str = "fr", name: str = "") 
 def report_pages(report, source_students: pd.DataFrame, virtual_students: pd.DataFrame,
                  name: str = "") -> dict[str, str]:
     """Both pages, ``{file name: html}`` (:data:`REPORT_FILES`)."""
-    import matplotlib.pyplot as plt
-
     pages = {}
     for lang in LANGS:
         figs = report_figures(report, source_students, virtual_students, lang)
         pages[REPORT_FILES[lang]] = render_report_html(report, figs, lang, name)
-        for f in figs.values():
-            plt.close(f)
     return pages
