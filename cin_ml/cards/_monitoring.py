@@ -14,10 +14,10 @@ from functools import cache
 from importlib import resources
 
 from cin_ml.cards._labels import attribute_label, feature_label
+from cin_ml.glossary import fmt_int, fmt_number, fmt_percent
 
 __all__ = ["render_monitoring_report", "render_monitoring_section"]
 
-_LOCALE = {"fr": "fr_CA", "en": "en_CA"}
 _OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 
 
@@ -29,24 +29,16 @@ def _strings(lang: str) -> dict:
 
 
 def _fmt(lang: str):
-    from babel.numbers import format_decimal, format_percent
-
-    loc = _LOCALE[lang]
+    """The glossary's Babel formatters bound to ``lang``: number, percent, count."""
 
     def num(x, digits: int = 3):
-        if x is None:
-            return "—"
-        return format_decimal(x, format="#,##0." + "0" * digits, locale=loc)
+        return fmt_number(x, lang, digits)
 
     def pct(x, digits: int = 1):
-        if x is None:
-            return "—"
-        unit = "\u00a0%" if lang == "fr" else "%"
-        dec = ("." + "0" * digits) if digits else ""
-        return format_percent(x, format=f"#,##0{dec}{unit}", locale=loc)
+        return fmt_percent(x, lang, digits)
 
     def count(x):
-        return "—" if x is None else format_decimal(int(x), format="#,##0", locale=loc)
+        return fmt_int(x, lang)
 
     return num, pct, count
 
@@ -66,7 +58,7 @@ def _env():
 
 
 def _context(report: dict, lang: str, model_ref: str) -> dict:
-    if lang not in _LOCALE:
+    if lang not in ("fr", "en"):
         raise ValueError(f"lang must be fr or en; got {lang!r}")
     s = _strings(lang)
     num, pct, count = _fmt(lang)

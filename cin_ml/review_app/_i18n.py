@@ -8,18 +8,18 @@ import tomllib
 from functools import cache
 from importlib import resources
 
-LANGS = ("fr", "en")
-LOCALES = {"fr": "fr_CA", "en": "en_CA"}
+from cin_ml.glossary import (
+    LOCALES,
+    attribute_label,
+    fmt_date,
+    fmt_int,
+    fmt_number,
+    fmt_percent,
+    group_label,
+)
 
-ATTRIBUTES = {
-    "sex": ("Sexe", "Sex"),
-    "intervention_plan": ("Plan d'intervention", "Intervention plan"),
-    "language_group": ("Groupe linguistique", "Language group"),
-    "immigration_generation": ("Génération d'immigration", "Immigration generation"),
-    "imse_band": ("Milieu socio-économique (IMSE)", "Socio-economic index (IMSE)"),
-}
-GROUPS = {"F": ("Filles", "Girls"), "M": ("Garçons", "Boys"),
-          "0": ("Sans plan", "No plan"), "1": ("Avec plan", "With a plan")}
+LANGS = ("fr", "en")
+
 EVENTS = {
     "register": ("Enregistrement", "Registration"),
     "review": ("Décision du comité", "Committee decision"),
@@ -54,11 +54,7 @@ class Words:
         return self.s[key]
 
     def num(self, x: float | None, digits: int = 3) -> str:
-        from babel.numbers import format_decimal
-
-        if x is None:
-            return "—"
-        return format_decimal(x, format=f"#,##0.{'0' * digits}", locale=self.locale)
+        return fmt_number(x, self.lang, digits)
 
     def signed(self, x: float | None, digits: int = 3) -> str:
         if x is None:
@@ -66,24 +62,16 @@ class Words:
         return ("+" if x > 0 else "") + self.num(x, digits)
 
     def pct(self, x: float | None) -> str:
-        from babel.numbers import format_percent
-
-        pattern = "#,##0.0 %" if self.lang == "fr" else "#,##0.0%"
-        return "—" if x is None else format_percent(x, format=pattern, locale=self.locale)
+        return fmt_percent(x, self.lang, 1)
 
     def count(self, n: int | None) -> str:
-        from babel.numbers import format_decimal
-
-        return "—" if n is None else format_decimal(n, locale=self.locale)
+        return fmt_int(n, self.lang)
 
     def date(self, iso: str | None) -> str:
-        from babel.dates import format_date
-
         if not iso:
             return "—"
         try:
-            return format_date(dt.date.fromisoformat(iso[:10]), format="long",
-                               locale=self.locale)
+            return fmt_date(dt.date.fromisoformat(iso[:10]), self.lang)
         except ValueError:
             return iso
 
@@ -103,13 +91,14 @@ class Words:
         return self.s.get(f"m_{m}", m)
 
     def attribute(self, name: str) -> str:
-        i = LANGS.index(self.lang)
-        return " × ".join(ATTRIBUTES.get(p.strip(), (p.strip(),) * 2)[i]
-                          for p in name.split("×"))
+        return attribute_label(name, self.lang)
 
-    def group(self, labels: list) -> str:
-        i = LANGS.index(self.lang)
-        return " × ".join(GROUPS.get(str(x), (str(x),) * 2)[i] for x in labels)
+    def group(self, labels: list, attribute: str = "") -> str:
+        """A group's name: through the glossary when its attribute is known."""
+        value = " × ".join(str(x) for x in labels)
+        if attribute:
+            return group_label(attribute, value, self.lang)
+        return value
 
     def event(self, type_: str) -> str:
         base, _, outcome = type_.partition(".")
