@@ -205,6 +205,8 @@ class Justification(_Model):
     feature: str
     role: str
     text: str
+    text_fr: str = ""
+    """French text when the policy gives one (``text`` is then the English)."""
 
 
 class FeaturePolicy(_Model):
