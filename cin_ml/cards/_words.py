@@ -8,7 +8,7 @@ import re
 
 from cin_ml.cards._labels import feature_label
 from cin_ml.cards._schema import Justification, ModelCard
-from cin_ml.glossary import attribute_label, fmt_number, group_label, has_label, label
+from cin_ml.glossary import attribute_label, fmt_date, fmt_number, group_label, has_label, label
 from cin_ml.tasks import task_label
 
 __all__ = ["glossary_term", "words"]
@@ -87,6 +87,10 @@ def words(card: ModelCard, lang: str) -> dict:
                            if "pred_contrib" in card.explanations.method
                            or "shap" in card.explanations.method.lower()
                            else card.explanations.method),
-        "dataset_word": lambda k: glossary_term("data_form", k, lang),
+        "dataset_word": lambda k: glossary_term("dataset", k, lang),
+        "purpose_word": lambda k: glossary_term("purpose", k, lang),
+        "date": lambda x: fmt_date(x, lang) if x else "",
+        "css_list": ", ".join(card.provenance.css or sorted(
+            {a.css_id for a in card.provenance.agreements if a.css_id})),
         "synthesizer": glossary_term("synthesizer", card.virtual_css.synthesizer, lang),
     }
