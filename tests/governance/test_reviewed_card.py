@@ -6,12 +6,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from cin_ml.registry import promote, register, review
 from cin_ml.run_contract import Artifact
 
 from ._runs import AUTHOR
 
 M = "cin-ecriture-4e"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_artifact_repos():
+    """MLflow caches each run's artifact repository by run id for the whole process: the
+    template store's runs have the same ids as this test's copy, so an upload would land in
+    the template (a test-harness artefact: a real store has one location per run)."""
+    from mlflow.tracking._tracking_service import utils
+
+    utils._artifact_repos_cache.clear()
+    yield
+    utils._artifact_repos_cache.clear()
 
 
 def _raw(ctx, rid, path):
@@ -34,9 +48,6 @@ def test_approve_and_promote_show_in_the_reviewed_card(ctx, runs):
                 comment="Pilote supervisé", conditions="Revue trimestrielle des faux négatifs",
                 expires=dt.date(2026, 12, 31))
     assert rv["reviewed_card"]["files"] == sorted(Artifact.card_reviewed_files())
-    print("DEBUG", rv["reviewed_card"], ctx.client.get_run(rid).info.artifact_uri,
-          ctx.reader.run(rid).info.artifact_uri,
-          [f.path for f in ctx.client.list_artifacts(rid, "card")])
     listed = [f.path for f in ctx.client.list_artifacts(rid, "card/reviewed")]
     assert listed == sorted(Artifact.card_reviewed_files()), listed
     fr = _raw(ctx, rid, Artifact.card_reviewed_html("fr")).decode()
