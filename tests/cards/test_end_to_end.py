@@ -113,24 +113,23 @@ def test_card_from_a_real_run(run):
     assert f"finds {round(100 * ind['recall'])} " in en_html
     assert f"At an equal flag rate ({round(100 * ind['flag_rate'])}% of students)" in en_html
 
+    _card_pdf_is_printed_kept_and_pinned(run_id)
 
-def test_card_pdf_is_printed_kept_and_pinned(run):
+
+def _card_pdf_is_printed_kept_and_pinned(run_id):
     """``--pdf``: A4, the committee summary whole on page 1, logged with the card, and covered
     by the evidence pinned at registration (a changed PDF is named by the card gate)."""
     import io
 
     from pypdf import PdfReader
 
-    from cin_ml.pipeline import run_audit, run_card, run_explain
+    from cin_ml.pipeline import run_card
     from cin_ml.registry import read_evidence
     from cin_ml.registry._gates import evidence_changes
     from cin_ml.registry._history import canonical
     from cin_ml.run_contract import Artifact, VersionTag
     from cin_ml.tracking import RunReader, list_artifacts, log_artifacts
 
-    run_id, _ = run
-    run_audit(run_id, n_boot=60)
-    run_explain(run_id)
     s = run_card(run_id, lang="fr", pdf=True)
     assert set(Artifact.card_pdfs()) <= set(list_artifacts(run_id, "card"))
     html = Path(s["html"]).read_text(encoding="utf-8")
