@@ -49,14 +49,18 @@ def _wrap(title: str, width: int = 80) -> str:
     return "\n".join(textwrap.wrap(title, width))
 
 
-def _perf_legend(lang: str) -> list:
+def _perf_legend(lang: str, keys: list[str]) -> list:
+    """Legend entries for the bars drawn (no ceiling entry without an oracle bar)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    return [Patch(color="#1565c0", label=_T["model_bar"][lang]),
-            Patch(color="#9e9e9e", label=_T["other_bar"][lang]),
-            Patch(color="#6a1b9a", label=_T["oracle_bar"][lang]),
-            Line2D([], [], color="#333333", marker="|", ls="-", label=_T["interval"][lang])]
+    out = [Patch(color="#1565c0", label=_T["model_bar"][lang])]
+    if any(k in ("logistic_auc", "indicator_auc") for k in keys):
+        out.append(Patch(color="#9e9e9e", label=_T["other_bar"][lang]))
+    if "oracle_auc" in keys:
+        out.append(Patch(color="#6a1b9a", label=_T["oracle_bar"][lang]))
+    return out + [Line2D([], [], color="#333333", marker="|", ls="-",
+                         label=_T["interval"][lang])]
 
 
 def _fair_legend(ceiling: float | None, lang: str) -> list:
@@ -123,7 +127,7 @@ def _performance(card: ModelCard, lang: str) -> bytes | None:
     lvl = round(100 * (card.metrics.ci_level or 0.95))
     fig.suptitle(_wrap(_T["perf_title"][lang].format(lvl=lvl)), fontsize=10, x=0.01,
                  ha="left")
-    fig.legend(handles=_perf_legend(lang), loc="outside lower center", ncols=4, fontsize=8,
+    fig.legend(handles=_perf_legend(lang, keys), loc="outside lower center", ncols=4, fontsize=8,
                frameon=False)
     _locale_ticks(ax, lang, 1)
     ax.spines[["top", "right"]].set_visible(False)

@@ -67,6 +67,13 @@ def test_run_spec_end_to_end(por_b, tmp_path, mlflow_store, monkeypatch):
     assert "traditional indicator" not in md.lower()
     assert card["provenance"]["origin"] == "real"
     assert (tmp_path / "reports" / "cards" / run_id / "card.en.html").is_file()
+    # a spec's card is in one language per page, like every page (tests/page_words.py)
+    from page_words import language_problems
+
+    for lang in ("fr", "en"):
+        page = (tmp_path / "reports" / "cards" / run_id / f"card.{lang}.html").read_text(
+            encoding="utf-8")
+        assert not language_problems(page, lang), (lang, language_problems(page, lang))
 
 
 def test_cli_errors_are_one_line(tmp_path, write_spec):
