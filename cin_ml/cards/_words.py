@@ -70,6 +70,7 @@ def words(card: ModelCard, lang: str) -> dict:
         "metric_name": lambda m, short=False: metric_name(m, lang, short),
         "feature": lambda name: feature_label(name).get(lang),
         "features_text": lambda names: "; ".join(feature_label(n).get(lang) for n in names),
+        "is_data_name": lambda name: feature_label(name).get(lang) == name,
         "role": lambda r: glossary_term("column_role", r, lang),
         "check_name": lambda k: check_name(k, lang),
         "num_range": lambda xs, k=2: "–".join(fmt_number(x, lang, k) for x in xs),
@@ -89,6 +90,7 @@ def words(card: ModelCard, lang: str) -> dict:
                            else card.explanations.method),
         "dataset_word": lambda k: glossary_term("dataset", k, lang),
         "purpose_word": lambda k: glossary_term("purpose", k, lang),
+        "known": lambda section, k: has_label(f"{section}.{k}"),
         "date": lambda x: fmt_date(x, lang) if x else "",
         "css_list": ", ".join(card.provenance.css or sorted(
             {a.css_id for a in card.provenance.agreements if a.css_id})),
