@@ -52,25 +52,28 @@ résumé comité éthique supervision humaine recours rapport liste prédit pré
 """.split())  # noqa: SIM905
 """French words an English page must not hold (lower case)."""
 
-RAW_CODES = frozenset({"fnr", "fpr", "fdr", "ece", "dcr", "mia", "imse_band", "pct"})
+RAW_CODES = frozenset({"fnr", "fpr", "fdr", "imse_band", "pct"})
 """Short codes of the project a reader never reads as words (any case)."""
 
+_HEX = re.compile(r"\b(?=[0-9a-f]*[0-9])[0-9a-f]{12,}\b")
 _SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _DOTTED = re.compile(r"\b[a-z][a-z_]*\.[a-z][a-z0-9_]*\b")
 _WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’-]*")
 _HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1>", re.S | re.I)
 _CODE = re.compile(r"<code\b[^>]*>.*?</code>", re.S | re.I)
+_VERBATIM = re.compile(r"<(span|q|blockquote)\b[^>]*\bdata-verbatim\b[^>]*>.*?</\1>",
+                       re.S | re.I)
 _TAG = re.compile(r"<[^>]+>")
 
 
 def visible_text(page: str, keep_code: bool = True) -> str:
     """The words a reader sees: no head, script or style, no markup, entities decoded;
     ``<code>``
-    blocks (run ids, hashes, file paths a reader may need to quote) left out unless
-    ``keep_code``."""
+    blocks (run ids, hashes, file paths a reader may need to quote) and what a person typed
+    (``data-verbatim``: a reviewer's comment and conditions) left out unless ``keep_code``."""
     text = _HIDDEN.sub(" ", page)
     if not keep_code:
-        text = _CODE.sub(" ", text)
+        text = _VERBATIM.sub(" ", _CODE.sub(" ", text))
     return _html.unescape(_TAG.sub(" ", text))
 
 
@@ -106,7 +109,8 @@ def language_problems(page: str, lang: str) -> list[str]:
     problems = []
     if page_lang(page) != lang:
         problems.append(f"<html lang> is {page_lang(page)!r}, not {lang!r}")
-    text = visible_text(page, keep_code=False)
+    # ids and hashes (hex) are references, not words: their letters must not read as "de"
+    text = _HEX.sub(" ", visible_text(page, keep_code=False))
     for m in sorted(set(_SNAKE.findall(text))):
         problems.append(f"raw key {m!r}")
     keys = set(glossary_keys())
