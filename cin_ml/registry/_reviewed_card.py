@@ -42,12 +42,15 @@ def publish_reviewed_card(ctx: Ctx, model: str, version: str, state=None) -> dic
             state = ctx.replay(ctx.history_experiment(False), model)
         tags = dict(state.tags.get(str(version), {}))
         run_id = tags.get(VersionTag.RUN_ID)
-        raw = ctx.reader.raw(run_id, Artifact.CARD_JSON) if run_id else None
+        reader = ctx.reader                    # one reader: the run is fetched once
+        raw = reader.raw(run_id, Artifact.CARD_JSON) if run_id else None
         if raw is None:
             return {"note": f"{model} v{version}: no card to render the review into"}
         aliases = tuple(a for a in ALIASES if alias_version(ctx.client, model, a) == str(version))
-        files = render_reviewed(load_card(raw), _review(model, str(version), tags, aliases))
-        ctx.reader.log_artifacts(run_id, files)
+        pinned = {lang: reader.raw(run_id, Artifact.card_html(lang)) for lang in ("fr", "en")}
+        files = render_reviewed(load_card(raw), _review(model, str(version), tags, aliases),
+                                pinned)
+        reader.log_artifacts(run_id, files)
         return {"run_id": run_id, "files": sorted(files)}
     except CinMLError as exc:
         return {"note": f"{model} v{version}: reviewed card not rendered ({exc})"}
