@@ -158,10 +158,21 @@ class Artifact(StrEnum):
 
     @staticmethod
     def card_files() -> tuple[str, ...]:
-        """Every file ``cin-ml card`` logs: JSON, hash, and fr/en Markdown and HTML."""
+        """Every file ``cin-ml card`` logs: JSON, hash, fr/en Markdown and HTML, and the fr/en
+        PDF of ``cin-ml card --pdf`` (pinned at registration like the rest: printed after
+        registration, a PDF is a change the ``card`` gate names)."""
         return (Artifact.CARD_JSON.value, Artifact.CARD_SHA.value,
                 *(f"{Artifact.CARD.value}/card.{lang}.{ext}" for lang in ("fr", "en")
-                  for ext in ("md", "html")))
+                  for ext in ("md", "html")), *Artifact.card_pdfs())
+
+    @staticmethod
+    def card_pdf(lang: str) -> str:
+        """The committee card printed to A4 PDF (``cin-ml card --pdf``)."""
+        return f"{Artifact.CARD.value}/card.{lang}.pdf"
+
+    @staticmethod
+    def card_pdfs() -> tuple[str, ...]:
+        return tuple(Artifact.card_pdf(lang) for lang in ("fr", "en"))
 
     @staticmethod
     def evidence_files() -> tuple[str, ...]:
@@ -170,6 +181,17 @@ class Artifact(StrEnum):
         return (*Artifact.card_files(), Artifact.EVALUATION.value, Artifact.MODEL_META.value,
                 Artifact.FEATURE_POLICY.value, Artifact.FAIRNESS_AUDIT.value,
                 Artifact.CONSENT_SCOPE.value)
+
+    @staticmethod
+    def card_reviewed_html(lang: str) -> str:
+        """The card with its review section filled (decision, reviewer, expiry, serving
+        status), rendered by the registry after ``review``/``promote``/``rollback``. Not
+        pinned: it names the pinned card's SHA-256, whose files stay untouched."""
+        return f"{Artifact.CARD.value}/reviewed/card.{lang}.html"
+
+    @staticmethod
+    def card_reviewed_files() -> tuple[str, ...]:
+        return tuple(Artifact.card_reviewed_html(lang) for lang in ("fr", "en"))
 
     @staticmethod
     def card_file(name: str) -> str:

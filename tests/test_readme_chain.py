@@ -134,7 +134,7 @@ print("pyfunc ok", len(p))
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "reports" / "screenshots"
 
 
-def look_at(browser, page_file: Path, lang: str, name: str) -> dict:
+def look_at(browser, page_file: Path, lang: str, name: str, a4: bool = True) -> dict:
     """Open a page as its reader would, at 1280 px and at phone width, and check what any
     reader would notice: the page's language, every chart drawn, no console error, nothing
     wider than the screen, no template left unrendered. Screenshots go to
@@ -162,12 +162,34 @@ def look_at(browser, page_file: Path, lang: str, name: str) -> dict:
             assert wide <= width + 1, f"{page_file} is {wide} px wide at {width} px"
             found["height_px"] = page.evaluate("document.documentElement.scrollHeight")
         page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"))
+        if width == 1280 and name.startswith("card"):
+            # every chart explained: a caption under each figure, a legend drawn in it
+            figs = page.evaluate("[...document.querySelectorAll('figure')].map(f => "
+                                 "(f.querySelector('figcaption')?.innerText || '').trim())")
+            assert figs and all(figs), f"{page_file}: a chart without a legend ({figs})"
         page.close()
+    if not a4:
+        return found
+    # printed on A4 (210 mm = 794 px at 96 dpi): nothing wider than the sheet
+    page = browser.new_page(viewport={"width": 794, "height": 1123})
+    page.goto(page_file.as_uri())
+    page.emulate_media(media="print")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.a4.png"))
+    page.close()
+    assert wide <= 794 + 1, f"{page_file} is {wide} px wide printed on A4"
     return found
 
 
-@pytest.mark.slow
-def test_pages_open_in_a_real_browser(chain, browser):
+ACCESS_PAGES = ("school-001003", "css-CSS001", "ministry-network")
+CHAIN_PAGES = ("card.fr", "card.en", "card.reviewed.fr", "card.reviewed.en", "sheet.fr",
+               "sheet.en", *ACCESS_PAGES, "css-CSS001.schools", "ministry-network.css",
+               "virtual_css.fr", "virtual_css.en")
+
+
+@pytest.fixture(scope="module")
+def chain_pages(chain):
+    """Every page the README chain gives a reader: ``{name: (path, lang)}``."""
     work, env, outputs, run_id = chain
     ids = re.search(r"highest-risk flagged: ([^.]+)\.", outputs["explain"]).group(1)
     student = ids.split(",")[0].strip()
@@ -177,12 +199,17 @@ def test_pages_open_in_a_real_browser(chain, browser):
     for role, scope in (("css", "CSS001"), ("ministry", "network")):
         _run(["cin-ml", "predict", "--model", "cin-ecriture-4e@champion", "--data",
               "data/source", "--role", role, "--scope", scope, "--demo-key"], work, env)
+    # the card as a reader finds it after review and promotion (the committee's decision)
+    _run(["cin-ml", "card", "--run", run_id, "--lang", "fr"], work, env)
     reports = work / "reports"
     pages = {f"card.{lang}": (reports / "cards" / run_id / f"card.{lang}.html", lang)
              for lang in ("fr", "en")}
+    pages |= {f"card.reviewed.{lang}": (
+        reports / "cards" / run_id / "reviewed" / f"card.{lang}.html", lang)
+        for lang in ("fr", "en")}
     pages |= {f"sheet.{lang}": (reports / "explain" / run_id / f"{student}.{lang}.html", lang)
               for lang in ("fr", "en")}
-    for folder in ("school-001003", "css-CSS001", "ministry-network"):
+    for folder in ACCESS_PAGES:
         pages[folder] = (reports / "predict" / folder / "report.html", "fr")
     # one page per school / CSS, linked from the summary table (issue 18)
     for folder, sub in (("css-CSS001", "schools"), ("ministry-network", "css")):
@@ -192,8 +219,27 @@ def test_pages_open_in_a_real_browser(chain, browser):
     vreport = next((reports / "virtual_css").rglob("report.html"))
     pages["virtual_css.fr"] = (vreport, "fr")
     pages["virtual_css.en"] = (vreport.with_name("report.en.html"), "en")
-    for name, (path, lang) in pages.items():
+    assert set(pages) == set(CHAIN_PAGES)
+    return pages
+
+
+@pytest.mark.slow
+def test_pages_open_in_a_real_browser(chain_pages, browser):
+    for name, (path, lang) in chain_pages.items():
         assert path.is_file(), f"{name}: {path} was not written"
         seen = look_at(browser, path, lang, name)
         if name == "css-CSS001":  # a CSS direction reads it: at most 6 screens of 800 px
             assert seen["height_px"] <= 6 * 800, seen
+    reviewed = chain_pages["card.reviewed.fr"][0].read_text(encoding="utf-8")
+    assert "Approuvé" in reviewed and "a.tremblay" in reviewed and "30 juin 2027" in reviewed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CHAIN_PAGES)
+def test_every_page_speaks_one_language(chain_pages, name):
+    """tests/test_page_language.py's check on the pages of the README chain."""
+    from page_words import language_problems
+
+    path, lang = chain_pages[name]
+    problems = language_problems(path.read_text(encoding="utf-8"), lang)
+    assert not problems, f"{path}: {problems}"

@@ -12,7 +12,7 @@ from cin_ml.cards._evidence import (
     feature_policy_section,
     virtual_css_section,
 )
-from cin_ml.cards._labels import attribute_label
+from cin_ml.cards._labels import attribute_label, feature_label, group_label, term
 from cin_ml.cards._schema import (
     Considerations,
     DataSplit,
@@ -31,6 +31,7 @@ from cin_ml.cards._schema import (
 from cin_ml.cards._sections import CardSections
 from cin_ml.cards._subject import subject_section
 from cin_ml.errors import DataError, GovernanceError
+from cin_ml.glossary import has_label, label
 from cin_ml.run_contract import Tag
 
 __all__ = ["CardEvidence", "IncompleteCardError", "build_card"]
@@ -100,13 +101,15 @@ def _provenance(ev: CardEvidence, s: CardSections, has_truth: bool) -> Provenanc
     form = tags.get(Tag.DATA_FORM, "unknown")
     if has_truth:
         origin, basis = "simulated", Text(
-            fr="simulées : la run a été évaluée contre la vérité du simulateur (AUC oracle)",
+            fr="simulées : l'exécution a été évaluée contre la vérité du simulateur (AUC oracle)",
             en="simulated: the run was evaluated against the simulator's ground truth "
                "(oracle AUC)")
     else:
         origin = s.provenance.origin
-        basis = Text(fr=f"déclarée par l'auteur de la fiche ({origin}), non vérifiée par la run",
-                     en=f"declared by the card's author ({origin}), not verified by the run")
+        basis = Text(fr=f"déclarée par l'auteur de la fiche ({label(f'origin.{origin}', 'fr')}), "
+                        f"non vérifiée par l'exécution",
+                     en=f"declared by the card's author ({label(f'origin.{origin}', 'en')}), "
+                        f"not verified by the run")
     agreements = tuple(a.record() for a in s.provenance.agreements)
     if not agreements:  # [access] the agreements training relied on (consent/scope.json)
         from cin_ml.cards._schema import Agreement
@@ -138,10 +141,10 @@ def _fairness_risks(fair) -> list[Risk]:
     m = fair.primary_metric
     for b in fair.breakdowns:
         if b.verdicts.get(m) == "fail":
-            lab = attribute_label(b.name)
+            lab, mn = attribute_label(b.name), metric_label(m)
             out.append(Risk(code=f"fairness_fail:{b.name}", text=Text(
-                fr=f"Écart d'équité au-delà de la tolérance ({m.upper()}) selon : {lab.fr}.",
-                en=f"Fairness disparity beyond tolerance ({m.upper()}) by: {lab.en}.")))
+                fr=f"Écart d'équité au-delà de la tolérance ({mn.fr}) selon : {lab.fr}.",
+                en=f"Fairness disparity beyond tolerance ({mn.en}) by: {lab.en}.")))
     too_small = [b.name for b in fair.breakdowns
                  if "×" not in b.name and b.verdicts.get(m) == "insufficient_data"]
     if too_small:
@@ -153,15 +156,16 @@ def _fairness_risks(fair) -> list[Risk]:
     confirmed = [f for f in fair.fnr_flags if f.confirmed]
     possible = [f for f in fair.fnr_flags if not f.confirmed]
     for f in confirmed:
-        lab = attribute_label(f.breakdown)
+        lab, grp = attribute_label(f.breakdown), group_label(f.breakdown, f.group)
         out.append(Risk(code=f"fnr_ceiling:{f.breakdown}={f.group}", text=Text(
-            fr=f"{lab.fr} = {f.group} : plus de la moitié des élèves à risque de ce groupe ne "
+            fr=f"{lab.fr} — {grp.fr} : plus de la moitié des élèves à risque de ce groupe ne "
                f"sont pas repérés (taux de faux négatifs au-dessus du plafond).",
-            en=f"{lab.en} = {f.group}: more than half the at-risk students of this group are "
+            en=f"{lab.en} — {grp.en}: more than half the at-risk students of this group are "
                f"missed (false negative rate above the ceiling).")))
     if possible:
         def listed(lang: str) -> str:
-            names = [f"{attribute_label(f.breakdown).get(lang)} = {f.group}" for f in possible]
+            names = [f"{attribute_label(f.breakdown).get(lang)} — "
+                     f"{group_label(f.breakdown, f.group).get(lang)}" for f in possible]
             return "; ".join(names[:_MAX_LISTED]) + (" …" if len(names) > _MAX_LISTED else "")
 
         out.append(Risk(code="fnr_ceiling_possible", text=Text(
@@ -172,6 +176,12 @@ def _fairness_risks(fair) -> list[Risk]:
     return out
 
 
+def metric_label(metric: str) -> Text:
+    """Short words for a fairness metric (``fnr`` -> "faux négatifs" / "false negatives")."""
+    return term(f"metric_short.{metric}") if has_label(f"metric_short.{metric}") else term(
+        f"metric.{metric}")
+
+
 def _risks(card_parts: dict) -> tuple[Risk, ...]:
     """Risks derived from the evidence (the human text adds the rest)."""
     fair, expl, pol = card_parts["fairness"], card_parts["explanations"], card_parts["policy"]
@@ -179,9 +189,10 @@ def _risks(card_parts: dict) -> tuple[Risk, ...]:
     for j in pol.justified:
         if j.role == "sensitive":
             out.append(Risk(code=f"sensitive_feature:{j.feature}", text=Text(
-                fr=f"Donnée sensible utilisée comme variable : {j.feature} (justification "
+                fr=f"Donnée sensible utilisée comme variable : {feature_label(j.feature).fr} "
+                   f"(justification "
                    f"écrite à la section Politique des variables).",
-                en=f"Sensitive attribute used as a feature: {j.feature} (written "
+                en=f"Sensitive attribute used as a feature: {feature_label(j.feature).en} (written "
                    f"justification in the Feature policy section).")))
     for status, code, fr, en in (
             (fair.status, "fairness_not_run", "Équité non vérifiée : audit non exécuté.",

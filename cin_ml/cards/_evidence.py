@@ -25,6 +25,7 @@ from cin_ml.cards._schema import (
     VirtualCSS,
 )
 from cin_ml.cards._schema import Fairness as FairnessSection
+from cin_ml.glossary import has_label, label
 
 N_DRIVERS = 8
 _FORBIDDEN_ROLES = ("direct_identifier", "workforce", "target")
@@ -125,18 +126,28 @@ def explanations_section(explain: Mapping | None,
         truth_pairs=truth.get("n_judged"), truth_inert_first=truth.get("inert_first_reason"))
 
 
+def _justification_fr(decision: Mapping) -> str:
+    """The French justification: the policy's own, else the glossary's words for a catalogued
+    aggregate's reason; empty when neither exists."""
+    if decision.get("justification"):
+        return decision.get("justification_fr") or ""
+    key = f"policy_reason.{decision['feature']}"
+    return label(key, "fr") if has_label(key) else ""
+
+
 def feature_policy_section(policy: Mapping | None) -> FeaturePolicy:
     """Feature-policy section from ``policy/feature_policy.json``."""
     if policy is None:
         return FeaturePolicy(status="not_run", note=Text(
-            fr="La run ne contient aucun résultat de politique des variables.",
+            fr="L'exécution ne contient aucun résultat de politique des variables.",
             en="The run holds no feature-policy result."))
     decisions = policy.get("decisions", [])
     used = set(policy.get("features_used", []))
     forbidden = tuple(d["feature"] for d in decisions
                       if d.get("included") and d.get("role") in _FORBIDDEN_ROLES)
     justified = tuple(Justification(feature=d["feature"], role=d["role"],
-                                    text=d.get("justification") or d.get("reason", ""))
+                                    text=d.get("justification") or d.get("reason", ""),
+                                    text_fr=_justification_fr(d))
                       for d in decisions
                       if d.get("included") and d.get("role") in ("sensitive",
                                                                  "quasi_identifier"))

@@ -4,9 +4,10 @@ as one line naming the worst few and how many more. ``card.json`` keeps every ri
 
 from __future__ import annotations
 
-from cin_ml.cards._labels import attribute_label
+from cin_ml.cards._labels import attribute_label, feature_label
 from cin_ml.cards._schema import ModelCard, Risk
-from cin_ml.glossary import fmt_number
+from cin_ml.cards._words import metric_name
+from cin_ml.glossary import fmt_number, group_label
 
 __all__ = ["risk_lines"]
 
@@ -39,7 +40,7 @@ def _items(names: list[str], lang: str) -> str:
 
 def _grouped(kind: str, risks: list[Risk], card: ModelCard, lang: str) -> str:
     fr = lang == "fr"
-    metric = card.fairness.primary_metric.upper()
+    metric = metric_name(card.fairness.primary_metric, lang, short=True)
     subjects = [r.code.split(":", 1)[1] for r in risks]
     if kind == "fairness_fail":
         names = [attribute_label(x).get(lang) for x in subjects]
@@ -55,7 +56,7 @@ def _grouped(kind: str, risks: list[Risk], card: ModelCard, lang: str) -> str:
             b, g = x.split("=", 1)
             est = fnr.get(x)
             val = "" if est is None else f" ({fmt_number(est, lang, 2)})"
-            names.append(f"{attribute_label(b).get(lang)} = {g}{val}")
+            names.append(f"{attribute_label(b).get(lang)} — {group_label(b, g, lang)}{val}")
         return (f"{len(names)} groupes où plus de la moitié des élèves à risque ne sont pas "
                 f"repérés (taux de faux négatifs au-dessus du plafond), du pire au moins "
                 f"grave : {_items(names, lang)}." if fr else
@@ -63,6 +64,7 @@ def _grouped(kind: str, risks: list[Risk], card: ModelCard, lang: str) -> str:
                 f"(false negative rate above the ceiling), worst first: "
                 f"{_items(names, lang)}.")
     if kind == "sensitive_feature":
+        subjects = [feature_label(x).get(lang) for x in subjects]
         return (f"{len(subjects)} données sensibles utilisées comme variables : "
                 f"{_items(subjects, lang)} (justifications écrites à la section Politique des "
                 f"variables)." if fr else

@@ -205,6 +205,8 @@ class Justification(_Model):
     feature: str
     role: str
     text: str
+    text_fr: str = ""
+    """French text when the policy gives one (``text`` is then the English)."""
 
 
 class FeaturePolicy(_Model):
@@ -318,6 +320,10 @@ class Review(_Model):
     comment: str | None = None
     conditions: str | None = None
     expires: str | None = None
+    author: str | None = None
+    """Who registered the version (shown as "prepared by" when the sections name nobody)."""
+    aliases: tuple[str, ...] = ()
+    """Registry aliases the version holds when the review rendering was made (``champion``)."""
 
 
 class ModelCard(_Model):

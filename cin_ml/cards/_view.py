@@ -10,6 +10,7 @@ from importlib import resources
 from cin_ml.cards._labels import attribute_label, family_label, task_text
 from cin_ml.cards._risks import risk_lines
 from cin_ml.cards._schema import Interval, ModelCard, Text
+from cin_ml.cards._words import glossary_term, metric_name, words
 from cin_ml.glossary import fmt_number, fmt_percent
 
 __all__ = ["strings", "view"]
@@ -43,6 +44,25 @@ def interval(iv: Interval | None, lang: str, digits: int = 3, as_pct: bool = Fal
     return f"{num(iv.low, digits, lang)} – {num(iv.high, digits, lang)}"
 
 
+def _model_vs_indicator(m, recall: float, event: str, lang: str) -> list[str]:
+    """The first page's two comparisons, one short sentence each: (a) at the served threshold,
+    (b) at the indicator's flag rate. Numbers are the card's (evaluation/metrics.json)."""
+    s = strings(lang)
+    per100, flag = round(100 * recall), pct(m.flag_rate, lang)
+    if m.indicator_recall is None:
+        return [s["cmp_served_alone"].format(per100=per100, event=event, flag=flag)]
+    ind_flag = pct(m.indicator_flag_rate, lang)
+    more = (m.indicator_flag_rate or 0) > (m.flag_rate or 0)
+    out = [s["cmp_served"].format(per100=per100, event=event, flag=flag,
+                                  ind100=round(100 * m.indicator_recall), ind_flag=ind_flag,
+                                  but=s["cmp_but"] if more else s["cmp_while"])]
+    if m.recall_at_indicator_rate is not None:
+        out.append(s["cmp_equal"].format(ind_flag=ind_flag,
+                                         per100=round(100 * m.recall_at_indicator_rate),
+                                         ind100=round(100 * m.indicator_recall)))
+    return out
+
+
 def _how_well(card: ModelCard, lang: str) -> list[str]:
     m = card.metrics
     auc, rec = m.get("model_auc"), m.get("recall")
@@ -52,34 +72,12 @@ def _how_well(card: ModelCard, lang: str) -> list[str]:
     event = task_text(card.model_details.task, "event").get(lang)
     out = []
     if rec is not None and rec.estimate is not None:
-        per100 = round(100 * rec.estimate)
-        if lang == "fr":
-            out.append(f"En signalant {pct(m.flag_rate, lang)} des élèves, le modèle repère "
-                       f"environ {per100} élèves sur 100 qui {event} (IC {lvl}{_NBSP}% : "
-                       f"{interval(rec, lang, as_pct=True)}).")
-            if m.indicator_recall is not None:
-                out.append(f"L'indicateur traditionnel (un résultat sous 60) en repère "
-                           f"{round(100 * m.indicator_recall)} sur 100 en signalant "
-                           f"{pct(m.indicator_flag_rate, lang)} des élèves.")
-                if m.recall_at_indicator_rate is not None:
-                    out.append(f"En signalant autant d'élèves que lui "
-                               f"({pct(m.indicator_flag_rate, lang)}), le modèle en repérerait "
-                               f"{round(100 * m.recall_at_indicator_rate)} sur 100.")
-        else:
-            out.append(f"Flagging {pct(m.flag_rate, lang)} of students, the model finds about "
-                       f"{per100} in 100 of the students who {event} ({lvl}% CI: "
-                       f"{interval(rec, lang, as_pct=True)}).")
-            if m.indicator_recall is not None:
-                out.append(f"The traditional indicator (any mark below 60) finds "
-                           f"{round(100 * m.indicator_recall)} in 100 while flagging "
-                           f"{pct(m.indicator_flag_rate, lang)} of students.")
-                if m.recall_at_indicator_rate is not None:
-                    out.append(f"Flagging as many students ({pct(m.indicator_flag_rate, lang)}),"
-                               f" the model would find {round(100 * m.recall_at_indicator_rate)}"
-                               f" in 100.")
+        out += _model_vs_indicator(m, rec.estimate, event, lang)
+        out.append(strings(lang)["recall_ci"].format(lvl=lvl, ci=interval(rec, lang, as_pct=True)))
     if auc is not None and auc.estimate is not None:
+        versus = " contre " if lang == "fr" else " vs "
         a = (f"AUC {num(auc.estimate, 3, lang)} ({interval(auc, lang)})"
-             + (f" vs {num(ind.estimate, 3, lang)} " if ind is not None else ""))
+             + (f"{versus}{num(ind.estimate, 3, lang)} " if ind is not None else ""))
         if lang == "fr":
             a += "pour l'indicateur" if ind is not None else ""
             if oracle is not None:
@@ -152,8 +150,8 @@ def _task_words(card: ModelCard, key: str) -> Text:
     return task_text(card.model_details.task, key)
 
 
-def _legend(card: ModelCard, s: dict) -> str:
-    metric = card.fairness.primary_metric.upper()
+def _legend(card: ModelCard, s: dict, lang: str) -> str:
+    metric = metric_name(card.fairness.primary_metric, lang, short=True)
     if card.subject is None:
         return s["glance_legend"].format(metric=metric)
     return s["glance_legend_spec"].format(metric=metric)
@@ -179,15 +177,16 @@ def view(card: ModelCard, lang: str, figures: dict[str, str] | None = None) -> d
         "how_well": (_how_well(card, lang) if card.subject is None
                      else _how_well_spec(card, lang)),
         "glance": _glance(card),
-        "glance_legend": _legend(card, s),
-        "calibration": s["cal_none"] if d.calibration == "none" else d.calibration,
-        # a spec's model (no calibration, a probability threshold) in the page's language
-        "model_type": s["model_type_plain"] if d.calibration == "none" else d.model_type,
-        "threshold_mode": (s["mode_probability"] if d.threshold_mode == "probability"
-                           else d.threshold_mode),
+        "glance_legend": _legend(card, s, lang),
+        "calibration": (s["cal_none"] if d.calibration == "none"
+                        else glossary_term("calibration", d.calibration, lang)),
+        # the model-type line in the page's language (the card records it in English)
+        "model_type": s["model_type_plain"] if d.calibration == "none" else s[
+            "model_type_calibrated"],
+        "threshold_mode": glossary_term("threshold_mode", d.threshold_mode, lang),
         "top_drivers": card.explanations.drivers[:N_SUMMARY_DRIVERS],
         "risks": risks[:N_SUMMARY_RISKS] + ([s["risks_more"].format(n=more)] if more > 0
                                             else []),
         "risks_all": risks,
         "other_lang": "en" if lang == "fr" else "fr",
-    }
+    } | words(card, lang)

@@ -233,6 +233,9 @@ def card(
     virtual_report: Annotated[Path | None, typer.Option(
         help="Virtual CSS report.json (default: reports/virtual_css/<data folder>/).")]
     = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="Also print the card (fr + en) to A4 PDF with Chromium; print it "
+                      "before `register`, which pins every card file.")] = False,
 ) -> None:
     """Build the run's model card (fr + en: Markdown, HTML, JSON, SHA-256); log it to the run."""
 
@@ -240,7 +243,7 @@ def card(
         from cin_ml.pipeline import run_card
 
         s = run_card(run, lang=lang, out=out, sections=sections, ready=ready,
-                     virtual_report=virtual_report, progress=_progress)
+                     virtual_report=virtual_report, pdf=pdf, progress=_progress)
         console.print(f"Model card · {esc(s['task'])} · run {esc(s['run_id'])}: "
                       + ("[bold green]ready for review[/]" if s["status"] == "ready_for_review"
                          else "[bold yellow]draft[/]"), soft_wrap=True)
@@ -255,6 +258,11 @@ def card(
                       soft_wrap=True)
         if s["logged"]:
             console.print(f"{len(s['logged'])} files logged under card/ in the run")
+        if s.get("pdf"):
+            console.print(f"PDF {esc(s['pdf'])}", soft_wrap=True)
+        if s.get("reviewed_html"):
+            console.print(f"Reviewed card (committee decision) {esc(s['reviewed_html'])}",
+                          soft_wrap=True)
 
     _run(go)
 

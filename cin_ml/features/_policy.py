@@ -65,11 +65,16 @@ class PolicyDecision:
     included: bool
     reason: str
     justification: str | None = None
+    justification_fr: str | None = None
+    """French text of the justification, when the config gives it in both languages."""
 
     def to_dict(self) -> dict:
-        return {"feature": self.feature, "role": self.role, "sources": list(self.sources),
-                "included": self.included, "reason": self.reason,
-                "justification": self.justification}
+        out = {"feature": self.feature, "role": self.role, "sources": list(self.sources),
+               "included": self.included, "reason": self.reason,
+               "justification": self.justification}
+        if self.justification_fr:
+            out["justification_fr"] = self.justification_fr
+        return out
 
 
 @dataclass(frozen=True)
@@ -137,14 +142,18 @@ def decide_policy(candidates: dict[str, tuple[tuple[str, str], ...]],
         if role in _NEVER:
             raise PolicyError(f"feature '{name}' derives from {role.value} column(s) "
                               f"{', '.join(src)}: never allowed as a model feature")
-        just = (settings.justifications.get(name) or "").strip() or None
+        given = settings.justifications.get(name)
+        just_fr = given.fr.strip() if given is not None and not isinstance(given, str) else None
+        just = ((given if isinstance(given, str) else given.en if given is not None else "")
+                .strip() or None)
         if name in settings.exclude:
             d = PolicyDecision(name, role.value, src, False, "excluded by [policy] exclude")
         elif role == Role.FEATURE:
             d = PolicyDecision(name, role.value, src, True, "student feature")
         elif just:
             d = PolicyDecision(name, role.value, src, True,
-                               f"{role.value}: allowed with a written justification", just)
+                               f"{role.value}: allowed with a written justification", just,
+                               just_fr)
         elif name in _DESIGNED_QI and role == Role.QUASI_IDENTIFIER:
             d = PolicyDecision(name, role.value, src, True, _DESIGNED_QI[name])
         else:

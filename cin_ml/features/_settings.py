@@ -20,6 +20,13 @@ class BuildSettings(Settings):
     """Marks strictly below are counted by ``{competency}_n_below_60`` and the indicator."""
 
 
+class Bilingual(Settings):
+    """A text written in both languages of the pages (``{ fr = "...", en = "..." }``)."""
+
+    fr: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
 class PolicySettings(Settings):
     """``[policy]``: what may become a feature, and why."""
 
@@ -27,9 +34,11 @@ class PolicySettings(Settings):
     """Features dropped by choice (recorded as excluded with reason ``config``)."""
     extra_columns: tuple[str, ...] = ()
     """Raw ``students.<col>`` or ``schools.<col>`` columns requested as extra features."""
-    justifications: dict[str, str] = Field(default_factory=dict)
+    justifications: dict[str, str | Bilingual] = Field(default_factory=dict)
     """Feature name -> written justification; required for sensitive or quasi-identifying
-    features. Recorded with the run and shown in the model card."""
+    features. Recorded with the run and shown in the model card; written as
+    ``{ fr = "...", en = "..." }`` it is shown in the card's language (a plain string is the
+    English text)."""
 
 
 class FeatureSettings(Settings):

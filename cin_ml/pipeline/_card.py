@@ -44,17 +44,41 @@ def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | Non
     return report, None, digests
 
 
+def _reviewed_copies(reader, run_id: str, sha256: str, local: Path) -> dict[str, str]:
+    """The registry's reviewed rendering of this card (``card/reviewed/``), copied next to
+    the local card when the run has one for the same card hash: ``{lang: path}``."""
+    from cin_ml.cards import LANGS
+    from cin_ml.extract import atomic_dir
+    from cin_ml.run_contract import Artifact
+
+    found = {}
+    for lang in LANGS:
+        raw = reader.raw(run_id, Artifact.card_reviewed_html(lang))
+        if raw is not None and sha256.encode("ascii") in raw:
+            found[lang] = raw
+    if not found:
+        return {}
+    with atomic_dir(local / "reviewed") as tmp:
+        for lang, raw in found.items():
+            (tmp / f"card.{lang}.html").write_bytes(raw)
+    return {lang: str(local / "reviewed" / f"card.{lang}.html") for lang in found}
+
+
 def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *,
              sections: Path | str | None = None, ready: bool = False,
              virtual_report: Path | str | None = None, tracking_uri: str | None = None,
-             log: bool = True, progress: Progress = _quiet) -> dict:
+             log: bool = True, pdf: bool = False, progress: Progress = _quiet) -> dict:
     """Build, render and log the model card of a training run.
 
     Reads the run's evidence (metrics, feature policy, and ``fairness/audit.json`` and
     ``explain/global.json`` when those steps have run), the human sections
     (``configs/cards/<task>.toml`` or ``sections``) and, for a virtual CSS, its evaluation
     report. Writes ``<out>/<run_id>/card.{json,sha256,fr.md,en.md,fr.html,en.html}``
-    atomically and logs the same files under ``card/`` in the run. With ``ready``, refuses
+    atomically and logs the same files under ``card/`` in the run; when the registry has
+    rendered the committee's decision into this card (``card/reviewed/``), copies it to
+    ``<out>/<run_id>/reviewed/`` (``reviewed_html``). With ``pdf``, also prints the fr and
+    en HTML to A4 PDF with Chromium (``card.{fr,en}.pdf``, logged and pinned at registration
+    like the other card files). With ``ready``, refuses
     (:class:`~cin_ml.cards.IncompleteCardError`) while a section or evidence is missing.
     """
     from cin_ml import tracking
@@ -83,16 +107,30 @@ def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *
     progress("building the card")
     card = build_card(evidence, sec, ready_for_review=ready)
     rendering = render_card(card)
+    files: dict[str, str | bytes] = dict(rendering.files)
+    if pdf:
+        from cin_ml.cards import print_pdf
+
+        progress("printing the card to PDF (Chromium, A4)")
+        printed = print_pdf({lang: rendering.file(f"card.{lang}.html") for lang in LANGS})
+        files |= {Artifact.card_pdf(lang): data for lang, data in printed.items()}
     local = Path(out) / run_id
     with atomic_dir(local) as tmp:
-        for name, text in rendering.files.items():
-            (tmp / Path(name).name).write_text(text, encoding="utf-8")
+        for name, data in files.items():
+            dest = tmp / Path(name).name
+            if isinstance(data, bytes):
+                dest.write_bytes(data)
+            else:
+                dest.write_text(data, encoding="utf-8")
     if log:
-        progress(f"logging {len(rendering.files)} card files to run {run_id}")
-        bundle.log_artifacts(rendering.files)
-    return {"run_id": run_id, "task": bundle.task, "status": card.status,
+        progress(f"logging {len(files)} card files to run {run_id}")
+        bundle.log_artifacts(files)
+    reviewed = _reviewed_copies(reader, run_id, rendering.sha256, local)
+    return {"reviewed_html": reviewed.get(lang), "run_id": run_id, "task": bundle.task,
+            "status": card.status,
             "sha256": rendering.sha256, "gaps": [g.message.get(lang) for g in card.gaps],
             "html": str(local / f"card.{lang}.html"), "markdown": str(local / f"card.{lang}.md"),
-            "json": str(local / "card.json"), "logged": sorted(rendering.files) if log else [],
+            "json": str(local / "card.json"), "logged": sorted(files) if log else [],
+            "pdf": str(local / f"card.{lang}.pdf") if pdf else None,
             "fairness": card.fairness.worst_verdict or card.fairness.status,
             "risks": [r.text.get(lang) for r in card.considerations.risks]}

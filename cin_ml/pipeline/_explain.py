@@ -16,6 +16,14 @@ def _policy_sensitive(policy: dict) -> tuple[list[str], list[str]]:
     return sens, ok
 
 
+def _model_ref(task: str, run_id: str, lang: str) -> str:
+    """The model a sheet comes from, in the sheet's language (no task code, no "run")."""
+    from cin_ml.tasks import task_label
+
+    return (f"{task_label(task, 'name', lang)} · "
+            f"{'exécution' if lang == 'fr' else 'run'} {run_id}")
+
+
 def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                 full: bool = False, out: Path | str = "reports/explain",
                 config: Path | str | None = None, progress: Progress = _quiet) -> dict:
@@ -101,7 +109,7 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
         st = e.student(student)
         html = render_sheet(st, lang=lang, task=bundle.task,
                             contact=getattr(sheet_cfg, f"contact_{lang}"),
-                            model_ref=f"{bundle.task} · run {run_id}",
+                            model_ref=_model_ref(bundle.task, run_id, lang),
                             id_kind="synthetic" if bundle.data_form == "virtual" else "pseudonym",
                             materiality_points=settings.materiality_points)
         files[Artifact.explain_sheet(student, lang)] = html

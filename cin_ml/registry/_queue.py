@@ -19,8 +19,9 @@ from cin_ml.registry._history import Event, verify_history
 from cin_ml.registry._state import Replay, replay, tag_disagreements
 from cin_ml.run_contract import Artifact, VersionTag
 
-QUEUE_STATES = ("pending", "approved", "rejected", "expired")
-"""The states a version is listed under (in this order)."""
+QUEUE_STATES = ("pending", "breached", "approved", "rejected", "expired")
+"""The states a version is listed under (in this order); ``breached``: a monitored
+condition of its approval failed, it awaits a new review."""
 
 
 def _state(tags: Mapping[str, str], today: str) -> tuple[str, str | None]:

@@ -12,6 +12,7 @@ from cin_ml.registry._evidence import read_evidence, rendering_mismatches
 from cin_ml.registry._gates import evaluate_gates, evidence_changes, review_record
 from cin_ml.registry._history import canonical, sha256_text
 from cin_ml.registry._identity import normalize_identity
+from cin_ml.registry._reviewed_card import publish_reviewed_card
 from cin_ml.registry._state import tag_disagreements
 from cin_ml.registry._store import version_source
 from cin_ml.registry._txn import run_action
@@ -175,7 +176,16 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
                                               "evidence_sha256": rec["evidence_sha256"],
                                               **({"monitoring_conditions": [
                                                   r["text"] for r in rules]} if rules else {})})
-    return {"model": model, "version": v, **rec, "event": event.seq}
+    return {"model": model, "version": v, **rec, "event": event.seq,
+            "reviewed_card": publish_reviewed_card(ctx, model, v)}
+
+
+def _republish(ctx: Ctx, model: str, version: str, previous: str | None) -> dict:
+    """Reviewed cards of the version that now holds the alias and of the one that lost it."""
+    out = publish_reviewed_card(ctx, model, version)
+    if previous and previous != version:
+        publish_reviewed_card(ctx, model, previous)
+    return out
 
 
 def _matches(pattern: str, key: str) -> bool:
@@ -229,7 +239,8 @@ def promote(ctx: Ctx, model: str, version: str | int, *, alias: str = "champion"
             commit_details={"alias": alias, "previous": previous,
                             "gates": [r.to_dict() for r in report.results]})
     return {"model": model, "version": v, "alias": alias, "previous": previous,
-            "gates": report.to_dict(), "event": event.seq}
+            "gates": report.to_dict(), "event": event.seq,
+            "reviewed_card": _republish(ctx, model, v, previous)}
 
 
 def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
@@ -269,7 +280,7 @@ def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
             commit_details={"alias": alias, "previous": current,
                             "gates": [r.to_dict() for r in report.results]})
     return {"model": model, "alias": alias, "version": target, "previous": current,
-            "event": event.seq}
+            "event": event.seq, "reviewed_card": _republish(ctx, model, target, current)}
 
 
 def version_summary(ctx: Ctx, model: str, version: str) -> dict:

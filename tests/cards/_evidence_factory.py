@@ -12,6 +12,8 @@ class Made:
     evidence: object
     result: object
     audit: object
+    cohort: object = None
+    """The explained cohort (``explain_cohort``): its students' explanations make sheets."""
 
 
 def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = None) -> Made:
@@ -63,4 +65,4 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
     ev = CardEvidence(run=run, model_meta=result.model_meta(), evaluation=evaluation,
                       feature_policy=result.policy, fairness=fair.to_dict(),
                       explain=explain)
-    return Made(ev, result, fair)
+    return Made(ev, result, fair, e)

@@ -94,3 +94,61 @@ def test_card_from_a_real_run(run):
     out = cli.invoke(app, ["card", "--run", run_id, "--lang", "fr"])
     assert out.exit_code == 0, out.output
     assert s["sha256"] in out.output and "ready for review" in out.output, out.output
+
+    # the first page's comparison, checked against evaluation/metrics.json in both languages
+    ev = load_artifact(run_id, "evaluation/metrics.json")
+    at, ind = ev["at_threshold"], ev["indicator_at_flag"]
+    fr_html = (local / "card.fr.html").read_text(encoding="utf-8")
+    en_html = (local / "card.en.html").read_text(encoding="utf-8")
+    pct_fr = lambda x: f"{round(100 * x)}\u00a0%"                            # noqa: E731
+    assert (f"Au seuil retenu, le modèle repère environ {round(100 * at['recall'])} élèves sur "
+            f"100" in fr_html)
+    assert f"en signalant {pct_fr(at['flag_rate'])} des élèves" in fr_html
+    assert f"en repère {round(100 * ind['recall'])} " in fr_html
+    assert f"{pct_fr(ind['flag_rate'])} des élèves." in fr_html
+    assert (f"À taux de signalement égal ({pct_fr(ind['flag_rate'])} des élèves), le modèle en "
+            f"repérerait {round(100 * same['recall'])} sur 100" in fr_html)
+    assert (f"At the served threshold, the model finds about {round(100 * at['recall'])} in "
+            f"100" in en_html)
+    assert f"finds {round(100 * ind['recall'])} " in en_html
+    assert f"At an equal flag rate ({round(100 * ind['flag_rate'])}% of students)" in en_html
+
+    _card_pdf_is_printed_kept_and_pinned(run_id)
+
+
+def _card_pdf_is_printed_kept_and_pinned(run_id):
+    """``--pdf``: A4, the committee summary whole on page 1, logged with the card, and covered
+    by the evidence pinned at registration (a changed PDF is named by the card gate)."""
+    import io
+
+    from pypdf import PdfReader
+
+    from cin_ml.pipeline import run_card
+    from cin_ml.registry import read_evidence
+    from cin_ml.registry._gates import evidence_changes
+    from cin_ml.registry._history import canonical
+    from cin_ml.run_contract import Artifact, VersionTag
+    from cin_ml.tracking import RunReader, list_artifacts, log_artifacts
+
+    s = run_card(run_id, lang="fr", pdf=True)
+    assert set(Artifact.card_pdfs()) <= set(list_artifacts(run_id, "card"))
+    html = Path(s["html"]).read_text(encoding="utf-8")
+    for lang, first in (("fr", "Au seuil retenu"), ("en", "At the served threshold")):
+        pdf = Path(s["html"]).with_name(f"card.{lang}.pdf").read_bytes()
+        pages = PdfReader(io.BytesIO(pdf)).pages
+        w, h = float(pages[0].mediabox.width), float(pages[0].mediabox.height)
+        assert (round(w), round(h)) == (595, 842)                          # A4 in points
+        page1 = " ".join(pages[0].extract_text().split())
+        assert first in page1
+        # the last item of the summary (out-of-scope uses) is on page 1 too; details start on 2
+        assert ("Usages hors du champ" if lang == "fr" else "Out-of-scope") in page1
+        assert ("1. Détails du modèle" if lang == "fr" else "1. Model details") not in page1
+    assert "Au seuil retenu" in html
+
+    reader = RunReader()
+    pinned = read_evidence(reader, run_id).evidence_files
+    assert all(pinned[p] for p in Artifact.card_pdfs())
+    log_artifacts(run_id, {Artifact.card_pdf("fr"): b"%PDF-1.4 not the card"})
+    changed = evidence_changes({VersionTag.EVIDENCE: canonical(dict(pinned))},
+                               read_evidence(RunReader(), run_id))
+    assert changed == [f"{Artifact.card_pdf('fr')} changed since registration"]

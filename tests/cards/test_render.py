@@ -202,3 +202,17 @@ def test_every_reason_level_has_its_words_in_both_languages():
     for lang in ("fr", "en"):
         missing = [lv for lv in levels if f"exp_level_{lv}" not in strings[lang]]
         assert not missing, f"{lang}: no wording for reason level(s) {missing}"
+
+
+def test_reviewed_rendering_reuses_the_pinned_charts(card, rendering):
+    """The review rendering keeps the card's hash and, given the pinned pages, their charts
+    (the same bytes as drawing them again, without the cost)."""
+    from cin_ml.cards import Review, render_reviewed
+    from cin_ml.run_contract import Artifact
+
+    review = Review(status="approved", reviewer="a.tremblay", expires="2027-06-30")
+    pinned = {lang: rendering.file(f"card.{lang}.html") for lang in ("fr", "en")}
+    fast = render_reviewed(card, review, pinned)
+    assert fast == render_reviewed(card, review)
+    fr = fast[Artifact.card_reviewed_html("fr")]
+    assert rendering.sha256 in fr and "Approuvé" in fr and "30 juin 2027" in fr

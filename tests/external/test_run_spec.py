@@ -67,6 +67,14 @@ def test_run_spec_end_to_end(por_b, tmp_path, mlflow_store, monkeypatch):
     assert "traditional indicator" not in md.lower()
     assert card["provenance"]["origin"] == "real"
     assert (tmp_path / "reports" / "cards" / run_id / "card.en.html").is_file()
+    # a spec's card speaks one language per page (tests/page_words.py). Only the English
+    # page is held to it for now: the French page still shows the dataset's own English
+    # names as words (its title "UCI Student Performance", audit columns school/address).
+    from page_words import language_problems
+
+    page = (tmp_path / "reports" / "cards" / run_id / "card.en.html").read_text(
+        encoding="utf-8")
+    assert not language_problems(page, "en"), language_problems(page, "en")
 
 
 def test_cli_errors_are_one_line(tmp_path, write_spec):
