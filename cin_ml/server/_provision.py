@@ -105,10 +105,21 @@ def provision(tracking_uri: str, people, service_user: str, passwords: dict[str,
     for u in users:
         writes = u in people.data_scientists
         for name in training:
-            auth.grant_user_permission(u, "experiment", exp_ids[name],
-                                       "EDIT" if writes else "READ")
-        auth.grant_user_permission(u, "experiment", exp_ids[EXPERIMENT], "READ")
+            _grant(auth, u, "experiment", exp_ids[name], "EDIT" if writes else "READ")
+        _grant(auth, u, "experiment", exp_ids[EXPERIMENT], "READ")
         for m in models:
-            auth.grant_user_permission(u, "registered_model", m, "READ")
+            _grant(auth, u, "registered_model", m, "READ")
         say(f"grants {u}: {'EDIT' if writes else 'READ'} on "
             f"{', '.join(training)}; READ on {', '.join(models)}, {EXPERIMENT}")
+
+
+def _grant(auth, user: str, kind: str, resource: str, permission: str) -> None:
+    """Make ``user``'s grant on the resource exactly ``permission`` (idempotent)."""
+    try:
+        auth.grant_user_permission(user, kind, resource, permission)
+    except Exception as exc:
+        if "RESOURCE_ALREADY_EXISTS" not in str(exc):
+            raise
+        if auth.get_user_permission(user, kind, resource).permission != permission:
+            auth.revoke_user_permission(user, kind, resource)
+            auth.grant_user_permission(user, kind, resource, permission)

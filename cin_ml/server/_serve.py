@@ -155,6 +155,7 @@ def running_server(plan: ServerPlan, say: Callable[[str], None] = lambda line: N
     os.environ["MLFLOW_TRACKING_USERNAME"] = plan.service_user
     os.environ["MLFLOW_TRACKING_PASSWORD"] = passwords[plan.service_user]
     os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     started = time.monotonic()
     pids: dict[str, int] = {"cin_ml": os.getpid()}
     with running_mlflow(mlflow_command(plan), plan.port, env=env, timeout_s=timeout_s,
