@@ -104,6 +104,8 @@ class TeamServer:
     db: str
     port: int
     proc: subprocess.Popen | None = None
+    _t0: float = 0.0
+    data: Path | None = None  # the de-identified extract the data scientist trains on
     state: dict = field(default_factory=dict)
     start_s: float = 0.0
 
@@ -124,12 +126,17 @@ class TeamServer:
         return env
 
     def start(self, timeout_s: float = 300.0, **extra_env: str) -> None:
+        self.launch(**extra_env)
+        self.wait(timeout_s)
+
+    def launch(self, **extra_env: str) -> None:
+        """Start ``cin-ml server`` without waiting for it (see :meth:`wait`)."""
         (self.root / "governance.toml").write_text(POLICY_TOML, encoding="utf-8")
         (self.root / "passwords.toml").write_text(
             "".join(f'"{u}" = "{p}"\n' for u, p in PASSWORDS.items()), encoding="utf-8")
         (self.data_dir / "server.json").unlink(missing_ok=True)
         log = (self.root / "server.out").open("ab")
-        t0 = time.monotonic()
+        self._t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cin_ml.cli", "server", "--backend-store-uri",
              pg_uri(self.db), "--data-dir", str(self.data_dir), "--port", str(self.port),
@@ -137,6 +144,11 @@ class TeamServer:
              "--passwords", str(self.root / "passwords.toml")],
             env=self.env(**extra_env), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, cwd=self.root)
+        log.close()
+
+    def wait(self, timeout_s: float = 300.0) -> None:
+        """Wait until the server is provisioned and its governance service answers."""
+        t0 = self._t0
         state_file = self.data_dir / "server.json"
         while not state_file.is_file():
             if self.proc.poll() is not None or time.monotonic() - t0 > timeout_s:

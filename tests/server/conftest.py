@@ -27,11 +27,23 @@ def team_server(tmp_path_factory):
     db = create_database()
     srv = TeamServer(tmp_path_factory.mktemp("team"), db, free_port())
     try:
-        srv.start()
+        srv.launch()
+        srv.data = _simulated(tmp_path_factory.mktemp("server-data"))  # while it starts
+        srv.wait()
         yield srv
     finally:
         srv.stop()
         drop_database(db)
+
+
+def _simulated(root):
+    """A small simulated CSS, de-identified (what a data scientist trains on)."""
+    from cin_ml.pipeline import run_deidentify, run_simulate
+
+    run_simulate(root / "source", root / "truth", students=STUDENTS, seed=SEED)
+    run_deidentify(root / "source", root / "deid", demo_key=True)
+    shutil.rmtree(root / "source")
+    return root / "deid"
 
 
 def copy_run(client, run_id: str) -> str:
@@ -72,26 +84,16 @@ class ServerRuns:
 def server_runs(team_server, tmp_path_factory, fast_models_config):
     """A ready training run logged on the server by data scientist d.lavoie through the real
     chain (train, audit, explain, card --ready): a data scientist's EDIT suffices."""
-    from cin_ml.pipeline import (
-        run_audit,
-        run_card,
-        run_deidentify,
-        run_explain,
-        run_simulate,
-        run_train,
-    )
+    from cin_ml.pipeline import run_audit, run_card, run_explain, run_train
 
     root = tmp_path_factory.mktemp("server-runs")
-    run_simulate(root / "source", root / "truth", students=STUDENTS, seed=SEED)
-    run_deidentify(root / "source", root / "deid", demo_key=True)
-    shutil.rmtree(root / "source")
     models = fast_models_config(root, N_BOOT)
     with _user_env("d.lavoie", team_server.url), warnings.catch_warnings(), \
             pytest.MonkeyPatch.context() as mp:
         warnings.simplefilter("ignore")
         mp.setenv("CIN_ML_USER", "d.lavoie")
         mp.setenv("CIN_ML_THREADS", "1")
-        rid = run_train(root / "deid", "ecriture_4e", models_config=models,
+        rid = run_train(team_server.data, "ecriture_4e", models_config=models,
                         tracking_uri=team_server.url)["run_id"]
         run_audit(rid, n_boot=N_BOOT)
         run_explain(rid, out=root / "explain")

@@ -69,22 +69,25 @@ def test_five_concurrent_promotions_leave_a_consistent_registry(team_server, ser
 
 
 def test_server_killed_mid_promotion_restarts_and_check_reconciles(team_server, server_runs):
-    from cin_ml.errors import GovernanceError
+    """The process promoting dies right after moving @champion, before the commit event
+    (fault injection: ``os._exit`` as SIGKILL would), holding the governance lock; the
+    whole server is then killed with SIGKILL, restarted, and `governance check` commits
+    the promotion the registry shows."""
+    from ._team import SERVICE, as_user
 
     v = _approved(team_server, server_runs)
-    team_server.stop()
-    # the governance service dies right after moving the alias, before the commit event
-    team_server.start(CIN_ML_FAULT="promote:after-op")
-    try:
-        act(team_server, "ops.bouchard", "promote", model=M, version=v, why="crash")
-        raise AssertionError("the faulted server answered")
-    except GovernanceError as exc:
-        assert "did not answer" in str(exc)
-    team_server.kill9()  # and MLflow with it: nothing shuts down cleanly
+    env = {**team_server.env(CIN_ML_FAULT="promote:after-op"), **as_user(SERVICE)}
+    crash = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("_crash.py")), team_server.url,
+         str(team_server.root / "governance.toml"), "ops.bouchard", "promote",
+         json.dumps({"model": M, "version": v, "why": "crash"})],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert crash.returncode == 75, crash.stderr[-2000:]
+    assert _events(team_server)[-1].type == "promote.started"
+    team_server.kill9()  # MLflow and the governance service: nothing shuts down cleanly
     team_server.start()
     out = (team_server.root / "server.out").read_text()
     assert "governance lock of" in out and "(process gone) broken" in out
-    assert _events(team_server)[-1].type == "promote.started"
     rep = act(team_server, "ops.cote", "check")
     events = _events(team_server)
     done = [e for e in events if e.type == "promote" and e.version == v]
