@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from governance.conftest import agreements, ctx, gov_runs, gov_store, runs, settings  # noqa: F401
+from governance._runs import AUTHOR
 from governance.test_attacks import _forge_approval
 
 from cin_ml.errors import GateError
@@ -30,7 +31,7 @@ class Embedded:
         from cin_ml import registry
 
         if action == "register":
-            return registry.register(self.ctx, p["run_id"])
+            return registry.register(self.ctx, p["run_id"], author=AUTHOR)
         if action == "review":
             return registry.review(self.ctx, M, p["version"], reviewer=user, approve=True,
                                    comment=p.get("comment", "ok"))
