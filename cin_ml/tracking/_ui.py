@@ -90,16 +90,15 @@ def running_mlflow(argv: list[str], port: int, env: dict[str, str] | None = None
                    log: Path | None = None) -> Iterator[str]:
     """Run an MLflow server command line (``argv``, listening on loopback ``port``) in its own
     process group for the block; yield its URL once ``/health`` answers; stop the whole group
-    on the way out. ``on_start`` receives the process as soon as it is started.
+    on the way out. ``on_start`` receives the process as soon as it is started. A
+    long-running server logs to ``log`` (a file, appended to) rather than to a pipe that
+    nobody drains once it has answered.
 
     Raises
     ------
     TrackingError
         The port is taken, the server exited before answering, or it did not answer within
         ``timeout_s``.
-
-    A long-running server logs to ``log`` (a file, appended to) rather than to a pipe that
-    nobody drains once it has answered.
     """
     if not port_is_free(port):
         raise TrackingError(f"port {port} on {HOST} is in use: stop what holds it or pass "
