@@ -5,8 +5,8 @@ team server identities are authenticated and the same edits are HTTP 403."""
 from __future__ import annotations
 
 import pytest
-from governance.conftest import agreements, ctx, gov_runs, gov_store, runs, settings  # noqa: F401
 from governance._runs import AUTHOR
+from governance.conftest import agreements, ctx, gov_runs, gov_store, runs, settings  # noqa: F401
 from governance.test_attacks import _forge_approval
 
 from cin_ml.errors import GateError
