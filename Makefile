@@ -5,12 +5,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean install
+.PHONY: demo test lint bench clean install postgres
 
 # Browser tests drive Debian's Chromium through Playwright (no browser download).
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 	  || { echo "make test needs Debian's chromium package (apt-get install chromium)"; exit 1; }
+
+# The team-server tests (tests/server) need PostgreSQL on 127.0.0.1:5432: Debian's package is
+# installed and started when none answers; prints which PostgreSQL is used.
+postgres:
+	bash .ci/postgres.sh
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # Notebooks run top to bottom on a small simulated CSS, in a throw-away workspace.
-test: lint $(CHROMIUM)
+test: lint $(CHROMIUM) postgres
 	$(BIN)/python -m pytest -q tests
 	nbwork=$$(mktemp -d) && CIN_ML_NB_STUDENTS=4000 CIN_ML_NB_WORKDIR=$$nbwork \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks; rc=$$?; \

@@ -16,7 +16,7 @@ import typer
 from cin_ml.cli._app import app
 
 # Importing an area registers its commands; this order is the order of `cin-ml --help`.
-for _area in ("_data", "_models", "_governance", "_review", "_serving", "_monitor"):
+for _area in ("_data", "_models", "_governance", "_review", "_serving", "_server", "_monitor"):
     importlib.import_module(f"cin_ml.cli.{_area}")
 
 __all__ = ["app", "cli_reference", "main"]

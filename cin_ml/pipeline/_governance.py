@@ -19,12 +19,32 @@ def _governance_ctx(config: Path | str | None = None, consent: Path | str | None
                     tracking_uri, today, demo_key=demo_key)
 
 
+def _server(tracking_uri: str | None) -> str | None:
+    """The tracking server's URL when the store is one (governance actions then go to its
+    governance service as the authenticated user: docs/architecture.md, "Team server")."""
+    from cin_ml.registry import is_server_uri
+    from cin_ml.store import resolve_store
+
+    uri = resolve_store(tracking_uri).tracking_uri
+    return uri if is_server_uri(uri) else None
+
+
+def _on_server(url: str, action: str, progress: Progress, **params) -> dict:
+    from cin_ml.registry import act_on_server
+
+    progress(f"{action}: sent to the governance service of {url}")
+    return act_on_server(url, action, {k: v for k, v in params.items() if v is not None})
+
+
 def run_register(run_id: str, *, author: str | None = None, actor: str | None = None,
                  config: Path | str | None = None, tracking_uri: str | None = None,
                  demo_key: bool = False, progress: Progress = _quiet) -> dict:
     """Register a training run with a complete card as a pending model version."""
     from cin_ml.registry import register
 
+    if url := _server(tracking_uri):
+        return _on_server(url, "register", progress, run_id=run_id, author=author,
+                          actor=actor)
     ctx = _governance_ctx(config, tracking_uri=tracking_uri, demo_key=demo_key)
     progress(f"reading the evidence of run {run_id}")
     return register(ctx, run_id, author=author, actor=actor)
@@ -46,6 +66,11 @@ def run_review(model: str, version: str, *, approve: bool, reviewer: str | None,
         until = dt.date.fromisoformat(expires) if expires else None
     except ValueError:
         raise GovernanceError(f"--expires must be YYYY-MM-DD; got {expires!r}") from None
+    if url := _server(tracking_uri):
+        return _on_server(url, "review", progress, model=model, version=str(version),
+                          approve=approve, reviewer=reviewer, comment=comment,
+                          conditions=conditions, accept_fairness=list(accept_fairness),
+                          expires=expires)
     ctx = _governance_ctx(config, tracking_uri=tracking_uri, demo_key=demo_key)
     return review(ctx, model, version, reviewer=reviewer, approve=approve, comment=comment,
                   conditions=conditions, accept_fairness=accept_fairness, expires=until,
@@ -60,6 +85,9 @@ def run_promote(model: str, version: str, *, alias: str = "champion",
     """Move ``@alias`` to a version if every gate holds (GateError lists the failures)."""
     from cin_ml.registry import promote
 
+    if url := _server(tracking_uri):
+        return _on_server(url, "promote", progress, model=model, version=str(version),
+                          alias=alias, operator=operator, why=why)
     ctx = _governance_ctx(config, consent, tracking_uri, demo_key=demo_key)
     progress(f"checking the {alias} gates of {model} v{version}")
     return promote(ctx, model, version, alias=alias, operator=operator, why=why)
@@ -72,6 +100,8 @@ def run_rollback(model: str, *, operator: str | None = None, why: str = "",
     """Move ``@champion`` back to the last earlier champion that still passes the gates."""
     from cin_ml.registry import rollback
 
+    if url := _server(tracking_uri):
+        return _on_server(url, "rollback", progress, model=model, operator=operator, why=why)
     return rollback(_governance_ctx(config, consent, tracking_uri, demo_key=demo_key), model,
                     operator=operator, why=why)
 
@@ -100,6 +130,8 @@ def run_governance_check(*, actor: str | None = None, on_date: str | None = None
         day = dt.date.fromisoformat(on_date) if on_date else None
     except ValueError:
         raise GovernanceError(f"--on must be YYYY-MM-DD; got {on_date!r}") from None
+    if url := _server(tracking_uri):
+        return _on_server(url, "check", progress, actor=actor, on_date=on_date)
     return check(_governance_ctx(config, consent, tracking_uri, day, demo_key=demo_key),
                  actor=actor).to_dict()
 
@@ -114,5 +146,7 @@ def run_history(model: str | None = None, *, verify: bool = False,
     ctx = _governance_ctx(config, tracking_uri=tracking_uri, demo_key=demo_key)
     out: dict = {"events": [e.to_dict() for e in registry.history(ctx, model)]}
     if verify:
-        out["verify"] = registry.verify(ctx).to_dict()
+        url = _server(tracking_uri)
+        out["verify"] = (_on_server(url, "verify", progress) if url
+                         else registry.verify(ctx).to_dict())
     return out

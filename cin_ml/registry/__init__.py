@@ -32,6 +32,8 @@ Public API::
     check(ctx)                                            # -> CheckReport
     served_version(ctx, model, alias)                     # what predict may serve
     history(ctx, model=None) / verify(ctx)                # -> [Event] / VerifyReport
+    act_on_server(url, action, params, username=..., password=...)   # team server: the
+        # action performed by its governance service as the authenticated user
 """
 
 from __future__ import annotations
@@ -42,16 +44,20 @@ from cin_ml.registry._context import Ctx, make_ctx
 from cin_ml.registry._evidence import RunEvidence, read_evidence
 from cin_ml.registry._gates import GateReport, GateResult, evaluate_gates
 from cin_ml.registry._history import EXPERIMENT, Event, VerifyReport
-from cin_ml.registry._identity import check_identity
+from cin_ml.registry._identity import check_identity, normalize_identity
 from cin_ml.registry._key import ANCHOR_DIR_ENV as GOVERNANCE_ANCHOR_DIR_ENV
 from cin_ml.registry._key import DEMO_ENV as GOVERNANCE_DEMO_ENV
 from cin_ml.registry._key import KEY_ENV as GOVERNANCE_KEY_ENV
 from cin_ml.registry._key import KEY_FILE_ENV as GOVERNANCE_KEY_FILE_ENV
 from cin_ml.registry._key import GovernanceKey, resolve_governance_key
 from cin_ml.registry._queue import QUEUE_STATES, card_rendering, review_queue, version_record
+from cin_ml.registry._remote import ACTIONS as SERVER_ACTIONS
+from cin_ml.registry._remote import ENDPOINT_TAG as GOVERNANCE_ENDPOINT_TAG
+from cin_ml.registry._remote import act_on_server, is_server_uri
 from cin_ml.registry._served import served_version
 from cin_ml.registry._settings import GATES, GovernanceSettings, load_governance_settings
-from cin_ml.registry._store import RegistryStore, resolve_registry_store
+from cin_ml.registry._store import LOCK_MODEL, RegistryStore, resolve_registry_store
+from cin_ml.registry._workflow import _ensure_model as ensure_managed_model
 from cin_ml.registry._workflow import gate_report, promote, register, review, rollback
 from cin_ml.registry._workflow import version_summary as describe_version
 
@@ -60,10 +66,13 @@ __all__ = [
     "GATES",
     "GOVERNANCE_ANCHOR_DIR_ENV",
     "GOVERNANCE_DEMO_ENV",
+    "GOVERNANCE_ENDPOINT_TAG",
     "GOVERNANCE_KEY_ENV",
     "GOVERNANCE_KEY_FILE_ENV",
     "GovernanceKey",
     "QUEUE_STATES",
+    "LOCK_MODEL",
+    "SERVER_ACTIONS",
     "CheckReport",
     "Comparison",
     "Ctx",
@@ -73,17 +82,21 @@ __all__ = [
     "GovernanceSettings",
     "RegistryStore",
     "RunEvidence",
+    "act_on_server",
     "VerifyReport",
     "card_rendering",
     "check",
     "check_identity",
     "compare",
     "describe_version",
+    "ensure_managed_model",
     "evaluate_gates",
     "gate_report",
     "history",
+    "is_server_uri",
     "load_governance_settings",
     "make_ctx",
+    "normalize_identity",
     "promote",
     "read_evidence",
     "recover",

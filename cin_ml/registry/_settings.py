@@ -25,9 +25,11 @@ class GeneralSettings(Settings):
 class PeopleSettings(Settings):
     committee: tuple[str, ...] = Field(min_length=1)
     operators: tuple[str, ...] = Field(min_length=1)
+    # data scientists: on a team server they train (EDIT on the task experiments) and read
+    data_scientists: tuple[str, ...] = ()
     reviewer_may_operate: bool = False
 
-    @field_validator("committee", "operators")
+    @field_validator("committee", "operators", "data_scientists")
     @classmethod
     def _normalize(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         try:

@@ -28,7 +28,7 @@ from cin_ml.tracking._store import (
     resolve_store,
     training_run,
 )
-from cin_ml.tracking._ui import running_ui, serve_ui, ui_command
+from cin_ml.tracking._ui import port_is_free, running_mlflow, running_ui, serve_ui, ui_command
 from cin_ml.tracking._virtual_css import log_virtual_css_report  # virtual-css (issue 3)
 
 # mlflow (and shap) import tqdm.auto; in a notebook without ipywidgets tqdm then warns
@@ -54,6 +54,8 @@ __all__ = [
     "resolve_served_model",
     "resolve_store",
     "training_run",
+    "port_is_free",
+    "running_mlflow",
     "running_ui",
     "serve_ui",
     "ui_command",

@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from cin_ml.errors import TrackingError
 from cin_ml.store import resolve_store
@@ -78,21 +79,45 @@ def running_ui(port: int = 5000, tracking_uri: str | None = None,
         The port is taken, the server exited before answering, or it did not answer within
         ``timeout_s``.
     """
+    with running_mlflow(ui_command(port, tracking_uri), port, timeout_s=timeout_s) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_mlflow(argv: list[str], port: int, env: dict[str, str] | None = None,
+                   timeout_s: float = 120.0, name: str = "the MLflow UI",
+                   on_start: Callable[[subprocess.Popen], None] = lambda proc: None,
+                   log: Path | None = None) -> Iterator[str]:
+    """Run an MLflow server command line (``argv``, listening on loopback ``port``) in its own
+    process group for the block; yield its URL once ``/health`` answers; stop the whole group
+    on the way out. ``on_start`` receives the process as soon as it is started. A
+    long-running server logs to ``log`` (a file, appended to) rather than to a pipe that
+    nobody drains once it has answered.
+
+    Raises
+    ------
+    TrackingError
+        The port is taken, the server exited before answering, or it did not answer within
+        ``timeout_s``.
+    """
     if not port_is_free(port):
         raise TrackingError(f"port {port} on {HOST} is in use: stop what holds it or pass "
                             f"--port")
     url = f"http://{HOST}:{port}"
-    proc = subprocess.Popen(ui_command(port, tracking_uri), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    sink = subprocess.PIPE if log is None else log.open("ab")
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=sink,
+                            start_new_session=True, env=env)
+    on_start(proc)
     try:
         deadline = time.monotonic() + timeout_s
         while not _answers(f"{url}/health"):
             if proc.poll() is not None:
-                err = (proc.stderr.read() or b"").decode("utf-8", "replace").strip()
+                raw = proc.stderr.read() if proc.stderr else log.read_bytes()[-4000:]
+                err = (raw or b"").decode("utf-8", "replace").strip()
                 last = err.splitlines()[-1] if err else f"exit code {proc.returncode}"
-                raise TrackingError(f"the MLflow UI stopped before answering: {last}")
+                raise TrackingError(f"{name} stopped before answering: {last}")
             if time.monotonic() > deadline:
-                raise TrackingError(f"the MLflow UI did not answer on {url} within "
+                raise TrackingError(f"{name} did not answer on {url} within "
                                     f"{timeout_s:.0f} s")
             time.sleep(0.3)
         yield url
@@ -100,6 +125,8 @@ def running_ui(port: int = 5000, tracking_uri: str | None = None,
         _stop(proc)
         if proc.stderr:
             proc.stderr.close()
+        if log is not None:
+            sink.close()
 
 
 def _interrupt(signum, frame) -> None:
