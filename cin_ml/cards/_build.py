@@ -152,23 +152,30 @@ def _fairness_risks(fair) -> list[Risk]:
             en=f"Fairness cannot be judged (groups too small in the test cohort) by: {en}.")))
     confirmed = [f for f in fair.fnr_flags if f.confirmed]
     possible = [f for f in fair.fnr_flags if not f.confirmed]
+    ceiling = fair.fnr_ceiling if fair.fnr_ceiling is not None else 0.5
+    c_fr, c_en = f"{ceiling:.2f}".replace(".", ","), f"{ceiling:.2f}"
     for f in confirmed:
         lab = attribute_label(f.breakdown)
         out.append(Risk(code=f"fnr_ceiling:{f.breakdown}={f.group}", text=Text(
-            fr=f"{lab.fr} = {f.group} : plus de la moitié des élèves à risque de ce groupe ne "
-               f"sont pas repérés (taux de faux négatifs au-dessus du plafond).",
-            en=f"{lab.en} = {f.group}: more than half the at-risk students of this group are "
-               f"missed (false negative rate above the ceiling).")))
+            fr=f"{lab.fr} = {f.group} : les élèves à risque de ce groupe sont manqués plus "
+               f"souvent que le plafond le permet (taux de faux négatifs au-dessus de {c_fr}).",
+            en=f"{lab.en} = {f.group}: the at-risk students of this group are missed more "
+               f"often than the ceiling allows (false negative rate above {c_en}).")))
     if possible:
         def listed(lang: str) -> str:
             names = [f"{attribute_label(f.breakdown).get(lang)} = {f.group}" for f in possible]
-            return "; ".join(names[:_MAX_LISTED]) + (" …" if len(names) > _MAX_LISTED else "")
+            rest = len(names) - _MAX_LISTED
+            more = "" if rest <= 0 else (f" et {rest} autre(s)" if lang == "fr"
+                                         else f" and {rest} more")
+            return "; ".join(names[:_MAX_LISTED]) + more
 
         out.append(Risk(code="fnr_ceiling_possible", text=Text(
             fr=f"{len(possible)} groupe(s) ont un taux de faux négatifs estimé au-dessus du "
-               f"plafond, sans certitude statistique : {listed('fr')}.",
+               f"plafond ({c_fr}), sans certitude statistique, du pire au moins grave : "
+               f"{listed('fr')}.",
             en=f"{len(possible)} group(s) have an estimated false negative rate above the "
-               f"ceiling, without statistical certainty: {listed('en')}.")))
+               f"ceiling ({c_en}), without statistical certainty, worst first: "
+               f"{listed('en')}.")))
     return out
 
 

@@ -67,7 +67,8 @@ def fairness_section(audit: Mapping | None, mitigation: Mapping | None = None
             verdicts=dict(b["verdicts"]), groups=tuple(groups)))
     flags = tuple(FnrFlagRow(breakdown=f["breakdown"], group=" × ".join(f["labels"]),
                              fnr=_interval(f["fnr"]), confirmed=f["confirmed"])
-                  for f in audit.get("fnr_ceiling_flags", [])
+                  for f in sorted(audit.get("fnr_ceiling_flags", []),   # worst first
+                                  key=lambda f: -((f.get("fnr") or {}).get("value") or 0.0))
                   if not f.get("suppressed"))  # say nothing about a suppressed cell
     tol = {m: {"ratio": tuple(t["ratio"]) if t.get("ratio") else None,
                "difference": t.get("difference")}
@@ -81,8 +82,21 @@ def fairness_section(audit: Mapping | None, mitigation: Mapping | None = None
         status="available", primary_metric=primary, metrics=tuple(metrics),
         worst_verdict=audit.get("worst_verdict"), n=audit.get("n"),
         suppress_below=pol.get("suppress_below"), min_group_size=pol.get("min_group_size"),
-        fnr_ceiling=pol.get("fnr_ceiling"), tolerances={m: tol[m] for m in metrics if m in tol},
+        min_outcome_count=pol.get("min_outcome_count"),
+        fnr_ceiling=_ceiling(audit, pol),
+        fnr_ceiling_factor=(pol.get("fnr_ceiling_factor")
+                            if pol.get("fnr_ceiling") == "relative" else None),
+        fnr_flags_shown=int(pol.get("fnr_flags_shown", 5)),
+        tolerances={m: tol[m] for m in metrics if m in tol},
         breakdowns=tuple(breakdowns), fnr_flags=flags, mitigation=mit)
+
+
+def _ceiling(audit: Mapping, pol: Mapping) -> float | None:
+    """The FNR ceiling the audit applied (older audits: the policy's number)."""
+    if audit.get("fnr_ceiling") is not None:
+        return float(audit["fnr_ceiling"])
+    value = pol.get("fnr_ceiling")
+    return float(value) if isinstance(value, int | float) else None
 
 
 def explanations_section(explain: Mapping | None,

@@ -147,7 +147,10 @@ class Fairness(_Model):
     n: int | None = None
     suppress_below: int | None = None
     min_group_size: int | None = None
+    min_outcome_count: int | None = None
     fnr_ceiling: float | None = None
+    fnr_ceiling_factor: float | None = None  # set when the ceiling is relative to overall FNR
+    fnr_flags_shown: int = 5
     tolerances: dict[str, dict[str, float | tuple[float, float] | None]] = Field(
         default_factory=dict)
     breakdowns: tuple[FairnessBreakdown, ...] = ()

@@ -20,11 +20,15 @@ How a verdict is reached (policy in ``configs/fairness.toml``):
   ``two_sided``; only the harmed group named differs.) A ``two_sided`` metric judges each
   group against the reference both ways and gives the reference no verdict of its own
   ("reference").
+- FNR ceiling: a group judgeable on FNR (both size rules met, not suppressed) whose FNR is
+  above the ceiling (``policy.resolved_fnr_ceiling``: explicit, or relative to the overall
+  FNR) is flagged, worst first; a group too small to judge is never flagged.
 - Only group-versus-reference pairs are compared (not every pair of groups); a breakdown
   takes the worst verdict of its groups, the reference included.
 - pass: the interval lies inside the tolerance on the harm side; fail: beyond it; inconclusive:
   straddles; insufficient_data: the group (or the reference) has fewer than
-  ``min_group_size`` students or ``min_outcome_count`` in the metric's denominator. With
+  ``min_group_size`` students (group-size rule) or fewer than ``min_outcome_count``
+  students in the metric's denominator (outcome-count rule: at-risk students for FNR). With
   ``verdict_rule = "both"`` a fail needs the difference and the ratio beyond tolerance and a
   pass needs either inside; ``"either"`` is the stricter reading.
 """
@@ -238,6 +242,7 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
         if b.attributes == (_ALL,):
             overall = {k: Estimate(float(ci["m"][0][0, c]), float(ci["m"][1][0, c]),
                                    float(ci["m"][2][0, c])) for c, k in enumerate(names)}
+            ceiling = policy.resolved_fnr_ceiling(overall["fnr"].value)
             continue
         sizes = st["n"][0].astype(int)
         hidden = suppression(b.labels, sizes, b.attributes, policy.suppress_below)
@@ -256,10 +261,13 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
                 small += 1
             sup = hidden.get(j)
             fnr = est["m"]["fnr"]
-            if math.isfinite(fnr.value) and fnr.value > policy.fnr_ceiling and sup != "small":
+            # a group too small to judge on FNR (students or at-risk students) is never a
+            # finding: it is dropped from the tables, so it is not listed here either
+            if (math.isfinite(fnr.value) and fnr.value > ceiling and sup is None
+                    and _judgeable(cnt, cnt, "fnr", policy)):
                 flags.append(FnrFlag(breakdown=" × ".join(b.attributes), labels=labels,
-                                     fnr=NAN if sup else fnr, suppressed=sup is not None,
-                                     confirmed=bool(fnr.low > policy.fnr_ceiling)))
+                                     fnr=fnr, suppressed=False,
+                                     confirmed=bool(fnr.low > ceiling)))
             groups_out.append(GroupResult(
                 labels=labels, n=None if sup else cnt["n"],
                 counts={k: (None if sup else cnt[k])
@@ -278,11 +286,13 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
         warnings.warn(f"{small} group(s) have fewer than {policy.min_group_size} students "
                       "(min_group_size): reported as insufficient_data", SmallGroupWarning,
                       stacklevel=2)
+    flags.sort(key=lambda f: (-f.fnr.value, f.breakdown, f.labels))   # worst first
     return FairnessAudit(
         n=n, threshold=float(threshold), n_boot=n_boot, seed=seed,
         policy=policy.model_dump(mode="json"),
         overall=overall,
-        breakdowns=tuple(breakdowns), fnr_flags=tuple(flags), has_truth=p is not None)
+        breakdowns=tuple(breakdowns), fnr_flags=tuple(flags), has_truth=p is not None,
+        fnr_ceiling=ceiling)
 
 
 def _judgeable(cnt: dict[str, int], ref_cnt: dict[str, int], metric: str,

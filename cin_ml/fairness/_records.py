@@ -126,6 +126,7 @@ class FairnessAudit:
     breakdowns: tuple[BreakdownResult, ...]
     fnr_flags: tuple[FnrFlag, ...]
     has_truth: bool
+    fnr_ceiling: float = math.nan  # the ceiling applied (explicit or relative to overall FNR)
 
     def breakdown(self, *attributes: str) -> BreakdownResult:
         """The breakdown of these attributes (order as in the policy)."""
@@ -163,6 +164,7 @@ class FairnessAudit:
             "overall": {k: e.to_dict() for k, e in self.overall.items()},
             "worst_verdict": self.worst_verdict,
             "verdicts": self.verdict_table,
+            "fnr_ceiling": _num(self.fnr_ceiling),
             "fnr_ceiling_flags": [f.to_dict() for f in self.fnr_flags],
             "breakdowns": [b.to_dict() for b in self.breakdowns],
         }
