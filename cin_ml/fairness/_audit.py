@@ -156,8 +156,9 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
         Observed outcome (1 = the adverse outcome the model flags, e.g. exam failure).
     y_score : array-like in [0, 1]
         Predicted probability; a student is flagged when ``y_score >= threshold``.
-    threshold : float
-        The model's operating threshold.
+    threshold : float or array-like
+        The model's operating threshold, or one per student (pooled out-of-time predictions
+        of several models, each at its own threshold; the record keeps their median).
     groups : DataFrame
         One column per audited attribute (``policy.attributes``), aligned with ``y_true``.
         Missing values form their own group, ``"(missing)"``.
@@ -191,8 +192,12 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
     if not np.isin(y, (0.0, 1.0)).all():
         raise DataError("y_true: labels must be 0 or 1")
     score = _vector(y_score, "y_score", n)
-    if not 0 < float(threshold) <= 1:
-        raise DataError(f"threshold must lie in (0, 1]; got {threshold}")
+    thr = np.asarray(threshold, dtype=float)
+    if thr.ndim and len(thr) != n:
+        raise DataError(f"threshold: expected one value or {n}, got {len(thr)}")
+    if not (np.isfinite(thr).all() and (thr > 0).all() and (thr <= 1).all()):
+        shown = threshold if not thr.ndim else "a value outside"
+        raise DataError(f"threshold must lie in (0, 1]; got {shown}")
     if not isinstance(groups, pd.DataFrame) or len(groups) != n:
         raise DataError(f"groups: expected a DataFrame of {n} rows")
     missing = [a for a in policy.attributes if a not in groups.columns]
@@ -207,7 +212,7 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
     if n_boot < 2:
         raise DataError(f"n_boot must be >= 2; got {n_boot}")
 
-    yi, flag = y.astype(np.int64), (score >= threshold).astype(np.int64)
+    yi, flag = y.astype(np.int64), (score >= thr).astype(np.int64)
     frame = groups[list(policy.attributes)].reset_index(drop=True).assign(**{_ALL: "all"})
     design = build_design(yi, flag, score, frame, ((_ALL,), *policy.groupings), p)
     point = statistics(design, np.ones((1, n)))
@@ -288,7 +293,7 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
                       stacklevel=2)
     flags.sort(key=lambda f: (-f.fnr.value, f.breakdown, f.labels))   # worst first
     return FairnessAudit(
-        n=n, threshold=float(threshold), n_boot=n_boot, seed=seed,
+        n=n, threshold=float(np.median(thr)), n_boot=n_boot, seed=seed,
         policy=policy.model_dump(mode="json"),
         overall=overall,
         breakdowns=tuple(breakdowns), fnr_flags=tuple(flags), has_truth=p is not None,

@@ -28,7 +28,7 @@ from cin_ml.models._settings import (
     load_model_settings,
     resolve_threads,
 )
-from cin_ml.models._split import CohortSplit, cohort_split
+from cin_ml.models._split import CohortSplit, RollingPlan, cohort_split, rolling_plan
 from cin_ml.models._train import TrainingResult, choose_threshold, train_model
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "ModelSettings",
     "MonotoneSettings",
     "PlainModel",
+    "RollingPlan",
     "TrainingResult",
     "auc",
     "available_cores",
@@ -56,6 +57,7 @@ __all__ = [
     "monotone_constraints",
     "rates_at",
     "reliability",
+    "rolling_plan",
     "resolve_threads",
     "train_model",
 ]

@@ -92,7 +92,9 @@ def log_training(run_id: str, result, *, data_dir: str, data_form: str,
                   "threshold": result.threshold["value"],
                   "capacity": result.threshold["capacity"],
                   "train_cohorts": ",".join(map(str, result.split.train)),
-                  "valid_cohort": result.split.valid, "test_cohort": result.split.test,
+                  "valid_cohort": result.split.valid,
+                  "test_cohort": ",".join(map(str, result.split.test_cohorts
+                                              or (result.split.test,))),
                   "monotone_families": ",".join(
                       f"{k}:{v}" for k, v in (getattr(result, "monotone", None) or {})
                       .get("families", {}).items() if v != "free") or "none",
