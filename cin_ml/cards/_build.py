@@ -13,6 +13,7 @@ from cin_ml.cards._evidence import (
     virtual_css_section,
 )
 from cin_ml.cards._labels import attribute_label
+from cin_ml.cards._over_time import over_time
 from cin_ml.cards._schema import (
     Considerations,
     DataSplit,
@@ -87,7 +88,9 @@ def _metrics(ev: Mapping) -> Metrics:
                                                     ("estimate", "low", "high")}))
                  for k in METRIC_KEYS if k in iv)
     at, ind = ev.get("at_threshold", {}), ev.get("indicator_at_flag", {})
-    return Metrics(rows=rows, ci_level=boot.get("ci_level"), n_boot=boot.get("n_boot"),
+    cohorts, stab = over_time(ev.get("rolling"))
+    return Metrics(rows=rows, cohorts=cohorts, stability=stab,
+                   ci_level=boot.get("ci_level"), n_boot=boot.get("n_boot"),
                    oracle_available="oracle_auc" in iv,
                    auc_gap_to_oracle=ev.get("auc_gap_to_oracle"),
                    flag_rate=at.get("flag_rate"), ece=(ev.get("reliability") or {}).get("ece"),
@@ -259,8 +262,9 @@ def build_card(evidence: CardEvidence, sections: CardSections, *,
             intersections=tuple(b.name for b in fair.breakdowns if "×" in b.name),
             relevant=sections.relevant_factors.text()),
         metrics=metrics,
-        evaluation_data=DataSplit(cohorts=(split["test_cohort"],) if "test_cohort" in split
-                                  else (), n=ev.get("n_test"),
+        evaluation_data=DataSplit(cohorts=tuple(split.get("test_cohorts") or (
+                                      (split["test_cohort"],) if "test_cohort" in split
+                                      else ())), n=ev.get("n_test"),
                                   event_rate=ev.get("test_event_rate")),
         training_data=DataSplit(cohorts=tuple(split.get("train_cohorts", ())),
                                 n=ev.get("n_train")),

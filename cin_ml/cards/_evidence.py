@@ -64,7 +64,8 @@ def fairness_section(audit: Mapping | None, mitigation: Mapping | None = None
                 verdict=v))
         breakdowns.append(FairnessBreakdown(
             name=b["name"], reference=" × ".join(b["reference"]),
-            verdicts=dict(b["verdicts"]), groups=tuple(groups)))
+            verdicts=dict(b["verdicts"]), groups=tuple(groups),
+            mdd={k: v for k, v in (b.get("mdd") or {}).items() if v is not None}))
     flags = tuple(FnrFlagRow(breakdown=f["breakdown"], group=" × ".join(f["labels"]),
                              fnr=_interval(f["fnr"]), confirmed=f["confirmed"])
                   for f in sorted(audit.get("fnr_ceiling_flags", []),   # worst first
@@ -83,6 +84,7 @@ def fairness_section(audit: Mapping | None, mitigation: Mapping | None = None
         worst_verdict=audit.get("worst_verdict"), n=audit.get("n"),
         suppress_below=pol.get("suppress_below"), min_group_size=pol.get("min_group_size"),
         min_outcome_count=pol.get("min_outcome_count"),
+        confidence_level=pol.get("confidence_level"),
         fnr_ceiling=_ceiling(audit, pol),
         fnr_ceiling_factor=(pol.get("fnr_ceiling_factor")
                             if pol.get("fnr_ceiling") == "relative" else None),

@@ -44,6 +44,7 @@ import pandas as pd
 
 from cin_ml.errors import DataError, SmallGroupWarning
 from cin_ml.fairness._core import build_design, indices_to_counts, resample_counts, statistics
+from cin_ml.fairness._mdd import breakdown_mdd, group_mdd
 from cin_ml.fairness._policy import DIFFERENCE_ONLY, METRICS, FairnessPolicy
 from cin_ml.fairness._records import (
     NAN,
@@ -259,6 +260,7 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
             counts.append(_counts(st, j))
         for j in range(len(b.labels)):
             verdicts.append(_group_verdicts(j, ref, ests, counts, policy))
+        mdds = [group_mdd(j, ref, ests, verdicts, policy) for j in range(len(b.labels))]
         groups_out = []
         for j, labels in enumerate(b.labels):
             est, cnt = ests[j], counts[j]
@@ -281,12 +283,14 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
                 difference={k: NAN if sup or j == ref else e for k, e in est["d"].items()},
                 ratio={k: NAN if sup or j == ref or k in DIFFERENCE_ONLY else e
                        for k, e in est["r"].items()},
-                verdicts=verdicts[j], is_reference=j == ref, suppressed=sup))
+                verdicts=verdicts[j], is_reference=j == ref, suppressed=sup,
+                mdd={} if sup else mdds[j]))
         breakdowns.append(BreakdownResult(
             attributes=b.attributes, reference=b.labels[ref], groups=tuple(groups_out),
             verdicts={m: _worst([g.verdicts[m] for g in groups_out
                                  if g.verdicts[m] != "reference"])
-                      for m in policy.verdict_metrics}))
+                      for m in policy.verdict_metrics},
+            mdd=breakdown_mdd(groups_out, policy)))
     if small:
         warnings.warn(f"{small} group(s) have fewer than {policy.min_group_size} students "
                       "(min_group_size): reported as insufficient_data", SmallGroupWarning,

@@ -37,7 +37,7 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallGroupWarning)
         fair = audit(test["y_true"].to_numpy(), test["score"].to_numpy(),
-                     result.threshold["value"], test[list(policy.attributes)], policy)
+                     test["threshold"].to_numpy(), test[list(policy.attributes)], policy)
         settings, _ = load_explain_settings()
         settings = settings.model_copy(update={"num_threads": 1, "global_sample": 400,
                                                "stability_resamples": 5})
