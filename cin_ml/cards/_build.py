@@ -89,7 +89,13 @@ def _metrics(ev: Mapping) -> Metrics:
                  for k in METRIC_KEYS if k in iv)
     at, ind = ev.get("at_threshold", {}), ev.get("indicator_at_flag", {})
     cohorts, stab = over_time(ev.get("rolling"))
+    ctx = ev.get("context_baseline") or {}
+    gain = ctx.get("difference")
     return Metrics(rows=rows, cohorts=cohorts, stability=stab,
+                   context_recall=ctx.get("context_recall_at_capacity"),
+                   recall_at_capacity=ctx.get("recall_at_capacity"),
+                   context_gain=Interval(**{x: gain.get(x) for x in ("estimate", "low", "high")})
+                   if gain else None,
                    ci_level=boot.get("ci_level"), n_boot=boot.get("n_boot"),
                    oracle_available="oracle_auc" in iv,
                    auc_gap_to_oracle=ev.get("auc_gap_to_oracle"),

@@ -118,6 +118,11 @@ class Metrics(_Model):
     cohorts: tuple[CohortRow, ...] = ()
     """Rolling-origin validation, oldest test cohort first (empty: a single test cohort)."""
     stability: Stability | None = None
+    context_recall: float | None = None
+    """Recall at the served capacity of the context-only model (school, IMSE, cohort)."""
+    recall_at_capacity: float | None = None
+    context_gain: Interval | None = None
+    """The model's recall at capacity minus the context-only model's, with its interval."""
     ci_level: float | None = None
     n_boot: int | None = None
     oracle_available: bool = False

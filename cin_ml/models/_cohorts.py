@@ -146,3 +146,37 @@ def stability(rows: list[dict], pandemic_year: int | None = None) -> dict:
         out["pandemic_year"] = int(pandemic_year)
         out["pandemic_tested"] = any(r["cohort"] == pandemic_year for r in rows)
     return out
+
+
+def top_share_by_cohort(scores: np.ndarray, cohorts: np.ndarray, share: float) -> np.ndarray:
+    """Flags for the top ``share`` of each cohort (the served capacity, cohort by cohort)."""
+    flagged = np.zeros(len(scores), dtype=bool)
+    for c in np.unique(cohorts):
+        idx = np.flatnonzero(cohorts == c)
+        flagged[idx] = _top_share(scores[idx], share)
+    return flagged
+
+
+def context_comparison(y: np.ndarray, model: np.ndarray, context: np.ndarray,
+                       cohorts: np.ndarray, capacity: float, n_boot: int, level: float,
+                       seed: int) -> dict:
+    """Recall at the served capacity (top ``capacity`` of each test cohort) of the model and
+    of the context-only model on the same students, and their difference with a paired
+    percentile bootstrap interval (students resampled)."""
+    y = np.asarray(y, int)
+    fm = top_share_by_cohort(np.asarray(model, float), cohorts, capacity)
+    fc = top_share_by_cohort(np.asarray(context, float), cohorts, capacity)
+    hit_m, hit_c = (fm & (y == 1)).astype(float), (fc & (y == 1)).astype(float)
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    diffs = np.empty(n_boot)
+    for i in range(n_boot):
+        w = np.bincount(rng.integers(0, n, n), minlength=n)
+        pos = float((w * y).sum())
+        diffs[i] = ((w * hit_m).sum() - (w * hit_c).sum()) / pos if pos else np.nan
+    pos = y.sum()
+    rm = hit_m.sum() / pos if pos else float("nan")
+    rc = hit_c.sum() / pos if pos else float("nan")
+    return {"capacity": capacity, "recall_at_capacity": M._r(rm),
+            "context_recall_at_capacity": M._r(rc),
+            "difference": _interval(rm - rc, diffs, level)}

@@ -11,7 +11,12 @@ import pandas as pd
 from cin_ml.errors import DataError
 from cin_ml.features import FeatureFrame
 from cin_ml.models import _metrics as M
-from cin_ml.models._baselines import logistic_baseline
+from cin_ml.models._baselines import (
+    CONTEXT_COLUMNS,
+    context_baseline,
+    context_frame,
+    logistic_baseline,
+)
 from cin_ml.models._booster import category_maps, encode, fit_booster, fit_platt, fold_platt, tune
 from cin_ml.models._monotone import monotone_constraints, monotone_record
 from cin_ml.models._settings import ModelSettings, load_model_settings
@@ -131,7 +136,7 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
     DataError
         Too few labelled cohorts, or a split with a single class.
     """
-    from cin_ml.models._cohorts import cohort_table, stability
+    from cin_ml.models._cohorts import cohort_table, context_comparison, stability
 
     s = settings or load_model_settings()
     t0 = time.perf_counter()
@@ -151,6 +156,9 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
         base.update(monotone_constraints=constraints,
                     monotone_constraints_method=s.monotone.method)
     groups = pop["school_id"].fillna("?").astype(str).to_numpy()
+    ctx = context_frame(pop, frame.X).to_numpy(dtype=object)
+    ctx = pd.DataFrame(ctx, columns=list(CONTEXT_COLUMNS)).astype(
+        {"imse_decile": float, "cohort_year": float})
     t1 = time.perf_counter()
     chosen, cv = tune(Xe[first_tr], y[first_tr], groups[first_tr], base, s.tuning.candidates,
                       s.tuning.n_folds, s.lightgbm.max_rounds,
@@ -163,7 +171,9 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
         p_te = booster.predict(Xe[te])
         logit = logistic_baseline(Xe[tr], y[tr], Xe[te], s.baselines.logistic_c,
                                   s.baselines.logistic_max_iter)
-        parts.append((te, p_te, threshold["value"], logit))
+        ctx_p = context_baseline(ctx[tr], y[tr], ctx[te], s.baselines.logistic_c,
+                                 s.baselines.logistic_max_iter)
+        parts.append((te, p_te, threshold["value"], logit, ctx_p))
         folds_meta.append({"test_cohort": split.test, "train_cohorts": list(split.train),
                            "valid_cohort": split.valid, "best_iteration": best,
                            "calibration": calib["method"], "threshold": threshold["value"],
@@ -178,10 +188,10 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
     t4 = time.perf_counter()
 
     te = np.zeros(len(y), dtype=bool)
-    p_all, thr_all, logit_all = (np.full(len(y), np.nan) for _ in range(3))
-    for m, p_te, thr, logit in parts:
+    p_all, thr_all, logit_all, ctx_all = (np.full(len(y), np.nan) for _ in range(4))
+    for m, p_te, thr, logit, ctx_p in parts:
         te |= m
-        p_all[m], thr_all[m], logit_all[m] = p_te, thr, logit
+        p_all[m], thr_all[m], logit_all[m], ctx_all[m] = p_te, thr, logit, ctx_p
     p_test, thr_test, logit = p_all[te], thr_all[te], logit_all[te]
     y_te = y[te]
     flagged = (p_test >= thr_test).astype("int8")
@@ -196,6 +206,7 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
         test[col] = frame.audit[col].to_numpy()[te]
     test["indicator"] = ind.astype("int8")
     test["logistic"] = logit
+    test["context"] = ctx_all[te]
     metrics = {"n_train": int(tr_f.sum()), "n_valid": int(va_f.sum()), "n_test": int(te.sum()),
                "test_event_rate": round(float(y_te.mean()), 6)}
     if p_true is not None:
@@ -230,6 +241,11 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
         metrics["oracle_auc"] = ci["oracle_auc"]["estimate"]
         metrics["auc_gap_to_oracle"] = round(metrics["oracle_auc"] - metrics["test_auc"], 6)
         metrics["oracle_brier"] = round(M.brier(y_te, scores["oracle"]), 6)
+    metrics["context_baseline"] = {
+        "inputs": list(CONTEXT_COLUMNS),
+        **context_comparison(y_te, p_test, ctx_all[te], test["cohort_year"].to_numpy(),
+                             s.threshold.capacity, s.evaluation.n_boot,
+                             s.evaluation.ci_level, s.evaluation.seed)}
     rows = cohort_table(test, s.threshold.capacity, s.calibration.n_bins,
                         s.evaluation.n_boot, s.evaluation.ci_level, s.evaluation.seed)
     metrics["rolling"] = {"k": len(plan.folds), "k_configured": s.validation.test_cohorts,
