@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from cin_ml.cards._labels import family_label, feature_label
 from cin_ml.cards._schema import (
+    CalibrationGroupRow,
     Driver,
     Explanations,
     FairnessBreakdown,
@@ -90,7 +91,27 @@ def fairness_section(audit: Mapping | None, mitigation: Mapping | None = None
                             if pol.get("fnr_ceiling") == "relative" else None),
         fnr_flags_shown=int(pol.get("fnr_flags_shown", 5)),
         tolerances={m: tol[m] for m in metrics if m in tol},
-        breakdowns=tuple(breakdowns), fnr_flags=flags, mitigation=mit)
+        breakdowns=tuple(breakdowns), fnr_flags=flags, mitigation=mit,
+        **_calibration_rows(audit.get("calibration_within_groups")))
+
+
+def _calibration_rows(cal: Mapping | None) -> dict:
+    """Calibration within groups (``audit.json``), suppressed groups without numbers."""
+    if not cal:
+        return {}
+    rows = []
+    for b in cal.get("breakdowns", []):
+        for g in b["groups"]:
+            hidden = g.get("suppressed")
+            rows.append(CalibrationGroupRow(
+                attribute=b["attribute"], group=str(g["group"]),
+                n=None if hidden else g.get("n"),
+                intercept=Interval() if hidden else _interval(g.get("intercept")),
+                slope=Interval() if hidden else _interval(g.get("slope")),
+                verdict=g["verdict"]))
+    return {"calibration_groups": tuple(rows),
+            "calibration_tolerance": {"intercept": cal["intercept_tolerance"],
+                                      "slope": tuple(cal["slope_range"])}}
 
 
 def _ceiling(audit: Mapping, pol: Mapping) -> float | None:

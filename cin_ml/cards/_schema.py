@@ -165,6 +165,17 @@ class FairnessBreakdown(_Model):
     """Minimum detectable difference of each inconclusive metric (see cin_ml.fairness)."""
 
 
+class CalibrationGroupRow(_Model):
+    """Calibration intercept and slope of one group (suppressed: no numbers)."""
+
+    attribute: str
+    group: str
+    n: int | None = None
+    intercept: Interval = Interval()
+    slope: Interval = Interval()
+    verdict: Verdict
+
+
 class FnrFlagRow(_Model):
     breakdown: str
     group: str
@@ -191,6 +202,8 @@ class Fairness(_Model):
     breakdowns: tuple[FairnessBreakdown, ...] = ()
     fnr_flags: tuple[FnrFlagRow, ...] = ()
     mitigation: Text = Text()
+    calibration_groups: tuple[CalibrationGroupRow, ...] = ()
+    calibration_tolerance: dict[str, float | tuple[float, float]] = Field(default_factory=dict)
 
 
 class Driver(_Model):

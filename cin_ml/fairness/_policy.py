@@ -68,6 +68,8 @@ class FairnessPolicy(Settings):
     fnr_ceiling_factor: float = Field(default=1.5, gt=1, le=10)
     fnr_flags_shown: int = Field(default=5, ge=1, le=100)
     confidence_level: float = Field(default=0.95, gt=0.5, lt=1)
+    calibration_intercept_tolerance: float = Field(default=0.3, gt=0, le=2)
+    calibration_slope_range: tuple[float, float] = (0.7, 1.3)
     n_boot: int = Field(default=500, ge=50, le=20000)
     seed: int = Field(default=0, ge=0)
     verdict_rule: Literal["both", "either"] = "both"

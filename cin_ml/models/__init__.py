@@ -8,6 +8,7 @@ model's score.
 """
 
 from cin_ml.models._booster import category_maps, encode
+from cin_ml.models._cohorts import calibration_fit
 from cin_ml.models._metrics import (
     auc,
     average_precision,
@@ -43,6 +44,7 @@ __all__ = [
     "available_cores",
     "average_precision",
     "bootstrap_ci",
+    "calibration_fit",
     "brier",
     "category_maps",
     "choose_threshold",

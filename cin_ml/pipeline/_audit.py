@@ -22,6 +22,7 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
     from cin_ml.errors import DataError
     from cin_ml.fairness import (
         audit,
+        calibration_within_groups,
         load_policy,
         mitigation_experiment,
         plot_disparities,
@@ -64,7 +65,10 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
             result, primary, breakdowns=inter)
     for a in policy.attributes:
         figs[Artifact.plot(Artifact.FAIRNESS_PLOTS, f"rates_{a}")] = plot_group_rates(result, a)
-    files = {Artifact.FAIRNESS_AUDIT: result.to_dict(),
+    progress("calibration within groups")
+    cal = calibration_within_groups(preds["y_true"], preds["score"],
+                                    preds[list(policy.attributes)], policy, n_boot=n_boot)
+    files = {Artifact.FAIRNESS_AUDIT: {**result.to_dict(), "calibration_within_groups": cal},
              Artifact.FAIRNESS_MITIGATION: mit.to_dict(), **figs}
     progress(f"logging {len(files)} fairness artifacts to run {run_id}")
     logged = bundle.log_artifacts(files)

@@ -35,3 +35,21 @@ def test_every_inconclusive_glance_verdict_states_its_mdd(card, rendering):
     for b in singles:
         if b.verdicts.get(fair.primary_metric) != "inconclusive":
             assert fair.primary_metric not in b.mdd
+
+
+def test_calibration_within_groups_beside_the_fnr_verdicts(made, card, rendering):
+    rows = card.fairness.calibration_groups
+    test = made.result.test
+    from cin_ml.fairness import load_policy
+
+    assert {r.attribute for r in rows} == set(load_policy().attributes)
+    for r in rows:
+        if r.n is None:
+            continue
+        n = int((test[r.attribute].astype(str) == r.group).sum())
+        assert r.n == n
+        if r.verdict in ("pass", "fail", "inconclusive"):
+            assert r.intercept.low <= r.intercept.estimate <= r.intercept.high
+            assert r.slope.low <= r.slope.estimate <= r.slope.high
+    assert "Calibration within groups" in rendering.file("card.en.md")
+    assert "Calibration à l'intérieur des groupes" in rendering.file("card.fr.md")
