@@ -1,9 +1,8 @@
 """The context-only baseline and its promotion gate: the model must find more at-risk
-students than school context alone, and a data set without student-level signal is refused."""
+students than school context alone, and the simulator without student-level signal
+(``student_signal=False``) is refused."""
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -21,17 +20,6 @@ class _Gov:
     floors = FloorSettings()
 
 
-def _without_student_signal(frame, seed: int = 0):
-    """Labels shuffled among the students of the same school and cohort: the context (school,
-    IMSE, cohort) keeps all its signal, no student-level variable keeps any."""
-    pop = frame.population.copy()
-    rng = np.random.default_rng(seed)
-    lab = pop["label"].notna()
-    for _, idx in pop[lab].groupby(["school_id", "cohort_year"], dropna=False).groups.items():
-        pop.loc[idx, "label"] = rng.permutation(pop.loc[idx, "label"].to_numpy())
-    return dataclasses.replace(frame, population=pop)
-
-
 @pytest.fixture(scope="module")
 def frame(small_sim):
     return build_features(small_sim.tables, "ecriture_4e")
@@ -45,7 +33,11 @@ def test_gate_passes_a_model_with_student_signal_and_refuses_one_without(frame):
     gate = baseline_result(flat_metrics(real.metrics), _Gov())
     assert gate.ok, gate.detail
 
-    blind = train_model(_without_student_signal(frame), fast_settings())
+    # the simulator's knob: the exam depends on school and year only (no student signal)
+    from cin_ml.simulator import SimulationConfig, simulate
+
+    flat = simulate(SimulationConfig(n_students=3000, seed=11, student_signal=False))
+    blind = train_model(build_features(flat.tables, "ecriture_4e"), fast_settings())
     gate = baseline_result(flat_metrics(blind.metrics), _Gov())
     assert not gate.ok and "does not beat the context-only model" in gate.detail
     assert blind.metrics["context_baseline"]["difference"]["low"] <= 0
