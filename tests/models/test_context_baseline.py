@@ -20,13 +20,20 @@ class _Gov:
     floors = FloorSettings()
 
 
+def _settings():
+    """Fast settings; the served refit is not needed to judge the evaluation."""
+    s = fast_settings()
+    return s.model_copy(update={"validation": s.validation.model_copy(
+        update={"refit_on_all": False})})
+
+
 @pytest.fixture(scope="module")
 def frame(small_sim):
     return build_features(small_sim.tables, "ecriture_4e")
 
 
 def test_gate_passes_a_model_with_student_signal_and_refuses_one_without(frame):
-    real = train_model(frame, fast_settings())
+    real = train_model(frame, _settings())
     ctx = real.metrics["context_baseline"]
     assert ctx["inputs"] == ["school_id", "imse_decile", "cohort_year"]
     assert ctx["difference"]["low"] > 0.1                # history finds many more
@@ -37,7 +44,7 @@ def test_gate_passes_a_model_with_student_signal_and_refuses_one_without(frame):
     from cin_ml.simulator import SimulationConfig, simulate
 
     flat = simulate(SimulationConfig(n_students=3000, seed=11, student_signal=False))
-    blind = train_model(build_features(flat.tables, "ecriture_4e"), fast_settings())
+    blind = train_model(build_features(flat.tables, "ecriture_4e"), _settings())
     gate = baseline_result(flat_metrics(blind.metrics), _Gov())
     assert not gate.ok and "does not beat the context-only model" in gate.detail
     assert blind.metrics["context_baseline"]["difference"]["low"] <= 0
