@@ -17,7 +17,7 @@ import pandas as pd
 
 from cin_ml.fairness._core import resample_counts
 from cin_ml.fairness._policy import FairnessPolicy
-from cin_ml.models import calibration_fit
+from cin_ml.models import calibration_fit, calibration_fit_full
 
 __all__ = ["calibration_within_groups"]
 
@@ -58,10 +58,11 @@ def calibration_within_groups(y_true, y_score, groups: pd.DataFrame, policy: Fai
                 rows.append({"group": level, "suppressed": False, "n": n,
                              "verdict": "insufficient_data"})
                 continue
-            i0, s0 = calibration_fit(y[m], s[m], n_iter=12)
+            i0, a0, s0 = calibration_fit_full(y[m], s[m])
+            start = (float(i0[0]), float(a0[0]), float(s0[0]))
             ib, sb = [], []
-            for w in blocks:
-                a, b = calibration_fit(y[m], s[m], w[:, m], n_iter=12)
+            for w in blocks:   # replicates start from the full-sample fit: 6 steps suffice
+                a, b = calibration_fit(y[m], s[m], w[:, m], n_iter=6, start=start)
                 ib.append(a)
                 sb.append(b)
             ib, sb = np.concatenate(ib), np.concatenate(sb)

@@ -8,7 +8,7 @@ model's score.
 """
 
 from cin_ml.models._booster import category_maps, encode
-from cin_ml.models._cohorts import calibration_fit
+from cin_ml.models._cohorts import calibration_fit, calibration_fit_full
 from cin_ml.models._metrics import (
     auc,
     average_precision,
@@ -45,6 +45,7 @@ __all__ = [
     "average_precision",
     "bootstrap_ci",
     "calibration_fit",
+    "calibration_fit_full",
     "brier",
     "category_maps",
     "choose_threshold",

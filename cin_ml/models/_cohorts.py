@@ -13,7 +13,7 @@ import numpy as np
 
 from cin_ml.models import _metrics as M
 
-__all__ = ["calibration_fit", "cohort_table", "stability"]
+__all__ = ["calibration_fit", "calibration_fit_full", "cohort_table", "stability"]
 
 _EPS = 1e-6
 
@@ -24,22 +24,34 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def calibration_fit(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None,
-                    n_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
+                    n_iter: int = 30, start: tuple[float, float, float] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Calibration intercept (offset model) and slope for each row of weights ``w`` (r, n).
 
+    ``start`` (intercept, slope model's intercept, slope) warm-starts Newton's method, e.g.
+    bootstrap replicates from the full-sample fit (a few iterations then suffice).
     Returns two arrays of length r (NaN when a replicate has a single class).
     """
+    a0, _, b = calibration_fit_full(y, p, w, n_iter, start)
+    return a0, b
+
+
+def calibration_fit_full(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None,
+                         n_iter: int = 30, start: tuple[float, float, float] | None = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`calibration_fit`, with the slope model's intercept too (a warm start)."""
     y = np.asarray(y, float)
     x = _logit(p)
     w = np.ones((1, len(y))) if w is None else np.atleast_2d(np.asarray(w, float))
     r = len(w)
-    a0 = np.zeros(r)                                  # intercept with slope fixed at 1
+    i0, a_start, b_start = start if start is not None else (0.0, 0.0, 1.0)
+    a0 = np.full(r, float(i0))                        # intercept with slope fixed at 1
     for _ in range(n_iter):
         mu = 1 / (1 + np.exp(-(a0[:, None] + x)))
         g = (w * (y - mu)).sum(1)
         h = (w * mu * (1 - mu)).sum(1)
         a0 = a0 + np.divide(g, h, out=np.zeros(r), where=h > 0)
-    a, b = np.zeros(r), np.ones(r)                    # y ~ a + b x
+    a, b = np.full(r, float(a_start)), np.full(r, float(b_start))   # y ~ a + b x
     for _ in range(n_iter):
         mu = 1 / (1 + np.exp(-(a[:, None] + b[:, None] * x)))
         res, v = w * (y - mu), w * mu * (1 - mu)
@@ -53,7 +65,8 @@ def calibration_fit(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None,
     pos = (w * y).sum(1)
     single = (pos <= 0) | (pos >= w.sum(1))
     a0[single], b[single] = np.nan, np.nan
-    return a0, b
+    a[single] = np.nan
+    return a0, a, b
 
 
 def _top_share(score: np.ndarray, share: float) -> np.ndarray:
