@@ -207,6 +207,9 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
     test["indicator"] = ind.astype("int8")
     test["logistic"] = logit
     test["context"] = ctx_all[te]
+    # what the served model (trained on every labelled cohort) gives the same students: not
+    # an evaluation (it has seen most of them), the reference a deployed copy must reproduce
+    test["served_score"] = booster.predict(Xe[te])
     metrics = {"n_train": int(tr_f.sum()), "n_valid": int(va_f.sum()), "n_test": int(te.sum()),
                "test_event_rate": round(float(y_te.mean()), 6)}
     if p_true is not None:

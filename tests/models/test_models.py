@@ -117,6 +117,7 @@ def test_probabilities_and_threshold(trained):
 
         served = r.booster.predict(r.test_features[list(r.features)])
         assert spearmanr(served, t["score"]).statistic > 0.8
+        assert served == pytest.approx(t["served_score"].to_numpy())
 
 
 def test_grouped_cv_tuning_picks_a_candidate(small_sim):
