@@ -1,6 +1,11 @@
 """Fairness audit speed: cin-ml's vectorised audit vs Fairlearn's MetricFrame, same n_boot.
 
     .venv/bin/python benchmarks/fairness.py [--n 100000] [--n-boot 500] [--mf-boot 5]
+                                            [--decimals D]
+
+Scores are the raw calibrated probabilities ``cin-ml audit`` sees (all distinct), unless
+``--decimals`` rounds them (the audit's AUC costs one sort and cumulative sums per breakdown
+and replicate, whatever the number of distinct scores).
 
 The audit runs 4 attributes + all 6 pairs with ``n_boot`` replicates. MetricFrame's cost is
 measured in the same run on the same data for one attribute with ``--mf-boot`` replicates and
@@ -31,6 +36,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--n-boot", type=int, default=500)
     ap.add_argument("--mf-boot", type=int, default=5)
+    ap.add_argument("--decimals", type=int, default=None)
     a = ap.parse_args()
     from fairlearn.metrics import (
         MetricFrame,
@@ -43,7 +49,7 @@ def main() -> None:
 
     policy = load_policy(packaged_config_dir() / "fairness.toml")
     policy = policy.with_attributes(ATTRS)
-    y, s, g, _ = make_predictions(a.n, seed=0)
+    y, s, g, _ = make_predictions(a.n, seed=0, decimals=a.decimals)
     thr = 0.25
     warnings.simplefilter("ignore", SmallGroupWarning)
     t = time.perf_counter()
@@ -76,7 +82,8 @@ def main() -> None:
         for m in metrics:
             gap = max(gap, abs(grp.metrics[m].value - mf.by_group.loc[grp.labels[0], m]))
         gap = max(gap, abs(grp.metrics["auc"].value - mf_auc.by_group.loc[grp.labels[0], "auc"]))
-    print(f"n={a.n:,}  breakdowns={n_breakdowns} (4 attributes + all pairs)  n_boot={a.n_boot}")
+    print(f"n={a.n:,}  breakdowns={n_breakdowns} (4 attributes + all pairs)  n_boot={a.n_boot}"
+          f"  distinct scores={len(set(s.tolist())):,}")
     print(f"cin-ml audit (all breakdowns, {a.n_boot} replicates): {t_audit:8.2f} s")
     print(f"MetricFrame, one attribute, point estimates:          {t_point:8.2f} s")
     print(f"MetricFrame, one attribute, per bootstrap replicate:  {per_rep:8.2f} s "

@@ -13,6 +13,7 @@ from cin_ml.cards._evidence import (
     virtual_css_section,
 )
 from cin_ml.cards._labels import attribute_label, feature_label, group_label, term
+from cin_ml.cards._over_time import over_time
 from cin_ml.cards._schema import (
     Considerations,
     DataSplit,
@@ -31,7 +32,7 @@ from cin_ml.cards._schema import (
 from cin_ml.cards._sections import CardSections
 from cin_ml.cards._subject import subject_section
 from cin_ml.errors import DataError, GovernanceError
-from cin_ml.glossary import has_label, label
+from cin_ml.glossary import fmt_number, has_label, label
 from cin_ml.run_contract import Tag
 
 __all__ = ["CardEvidence", "IncompleteCardError", "build_card"]
@@ -88,7 +89,15 @@ def _metrics(ev: Mapping) -> Metrics:
                                                     ("estimate", "low", "high")}))
                  for k in METRIC_KEYS if k in iv)
     at, ind = ev.get("at_threshold", {}), ev.get("indicator_at_flag", {})
-    return Metrics(rows=rows, ci_level=boot.get("ci_level"), n_boot=boot.get("n_boot"),
+    cohorts, stab = over_time(ev.get("rolling"))
+    ctx = ev.get("context_baseline") or {}
+    gain = ctx.get("difference")
+    return Metrics(rows=rows, cohorts=cohorts, stability=stab,
+                   context_recall=ctx.get("context_recall_at_capacity"),
+                   recall_at_capacity=ctx.get("recall_at_capacity"),
+                   context_gain=Interval(**{x: gain.get(x) for x in ("estimate", "low", "high")})
+                   if gain else None,
+                   ci_level=boot.get("ci_level"), n_boot=boot.get("n_boot"),
                    oracle_available="oracle_auc" in iv,
                    auc_gap_to_oracle=ev.get("auc_gap_to_oracle"),
                    flag_rate=at.get("flag_rate"), ece=(ev.get("reliability") or {}).get("ece"),
@@ -155,24 +164,31 @@ def _fairness_risks(fair) -> list[Risk]:
             en=f"Fairness cannot be judged (groups too small in the test cohort) by: {en}.")))
     confirmed = [f for f in fair.fnr_flags if f.confirmed]
     possible = [f for f in fair.fnr_flags if not f.confirmed]
+    ceiling = fair.fnr_ceiling if fair.fnr_ceiling is not None else 0.5
+    c_fr, c_en = fmt_number(ceiling, "fr", 2), fmt_number(ceiling, "en", 2)
     for f in confirmed:
         lab, grp = attribute_label(f.breakdown), group_label(f.breakdown, f.group)
         out.append(Risk(code=f"fnr_ceiling:{f.breakdown}={f.group}", text=Text(
-            fr=f"{lab.fr} — {grp.fr} : plus de la moitié des élèves à risque de ce groupe ne "
-               f"sont pas repérés (taux de faux négatifs au-dessus du plafond).",
-            en=f"{lab.en} — {grp.en}: more than half the at-risk students of this group are "
-               f"missed (false negative rate above the ceiling).")))
+            fr=f"{lab.fr} — {grp.fr} : les élèves à risque de ce groupe sont manqués plus "
+               f"souvent que le plafond le permet (taux de faux négatifs au-dessus de {c_fr}).",
+            en=f"{lab.en} — {grp.en}: the at-risk students of this group are missed more "
+               f"often than the ceiling allows (false negative rate above {c_en}).")))
     if possible:
         def listed(lang: str) -> str:
             names = [f"{attribute_label(f.breakdown).get(lang)} — "
                      f"{group_label(f.breakdown, f.group).get(lang)}" for f in possible]
-            return "; ".join(names[:_MAX_LISTED]) + (" …" if len(names) > _MAX_LISTED else "")
+            rest = len(names) - _MAX_LISTED
+            more = "" if rest <= 0 else (f" et {rest} autre(s)" if lang == "fr"
+                                         else f" and {rest} more")
+            return "; ".join(names[:_MAX_LISTED]) + more
 
         out.append(Risk(code="fnr_ceiling_possible", text=Text(
             fr=f"{len(possible)} groupe(s) ont un taux de faux négatifs estimé au-dessus du "
-               f"plafond, sans certitude statistique : {listed('fr')}.",
+               f"plafond ({c_fr}), sans certitude statistique, du pire au moins grave : "
+               f"{listed('fr')}.",
             en=f"{len(possible)} group(s) have an estimated false negative rate above the "
-               f"ceiling, without statistical certainty: {listed('en')}.")))
+               f"ceiling ({c_en}), without statistical certainty, worst first: "
+               f"{listed('en')}.")))
     return out
 
 
@@ -263,8 +279,9 @@ def build_card(evidence: CardEvidence, sections: CardSections, *,
             intersections=tuple(b.name for b in fair.breakdowns if "×" in b.name),
             relevant=sections.relevant_factors.text()),
         metrics=metrics,
-        evaluation_data=DataSplit(cohorts=(split["test_cohort"],) if "test_cohort" in split
-                                  else (), n=ev.get("n_test"),
+        evaluation_data=DataSplit(cohorts=tuple(split.get("test_cohorts") or (
+                                      (split["test_cohort"],) if "test_cohort" in split
+                                      else ())), n=ev.get("n_test"),
                                   event_rate=ev.get("test_event_rate")),
         training_data=DataSplit(cohorts=tuple(split.get("train_cohorts", ())),
                                 n=ev.get("n_train")),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from cin_ml.cards._labels import family_label, feature_label
 from cin_ml.cards._schema import (
+    CalibrationGroupRow,
     Driver,
     Explanations,
     FairnessBreakdown,
@@ -65,10 +66,12 @@ def fairness_section(audit: Mapping | None, mitigation: Mapping | None = None
                 verdict=v))
         breakdowns.append(FairnessBreakdown(
             name=b["name"], reference=" × ".join(b["reference"]),
-            verdicts=dict(b["verdicts"]), groups=tuple(groups)))
+            verdicts=dict(b["verdicts"]), groups=tuple(groups),
+            mdd={k: v for k, v in (b.get("mdd") or {}).items() if v is not None}))
     flags = tuple(FnrFlagRow(breakdown=f["breakdown"], group=" × ".join(f["labels"]),
                              fnr=_interval(f["fnr"]), confirmed=f["confirmed"])
-                  for f in audit.get("fnr_ceiling_flags", [])
+                  for f in sorted(audit.get("fnr_ceiling_flags", []),   # worst first
+                                  key=lambda f: -((f.get("fnr") or {}).get("value") or 0.0))
                   if not f.get("suppressed"))  # say nothing about a suppressed cell
     tol = {m: {"ratio": tuple(t["ratio"]) if t.get("ratio") else None,
                "difference": t.get("difference")}
@@ -82,8 +85,42 @@ def fairness_section(audit: Mapping | None, mitigation: Mapping | None = None
         status="available", primary_metric=primary, metrics=tuple(metrics),
         worst_verdict=audit.get("worst_verdict"), n=audit.get("n"),
         suppress_below=pol.get("suppress_below"), min_group_size=pol.get("min_group_size"),
-        fnr_ceiling=pol.get("fnr_ceiling"), tolerances={m: tol[m] for m in metrics if m in tol},
-        breakdowns=tuple(breakdowns), fnr_flags=flags, mitigation=mit)
+        min_outcome_count=pol.get("min_outcome_count"),
+        confidence_level=pol.get("confidence_level"),
+        fnr_ceiling=_ceiling(audit, pol),
+        fnr_ceiling_factor=(pol.get("fnr_ceiling_factor")
+                            if pol.get("fnr_ceiling") == "relative" else None),
+        fnr_flags_shown=int(pol.get("fnr_flags_shown", 5)),
+        tolerances={m: tol[m] for m in metrics if m in tol},
+        breakdowns=tuple(breakdowns), fnr_flags=flags, mitigation=mit,
+        **_calibration_rows(audit.get("calibration_within_groups")))
+
+
+def _calibration_rows(cal: Mapping | None) -> dict:
+    """Calibration within groups (``audit.json``), suppressed groups without numbers."""
+    if not cal:
+        return {}
+    rows = []
+    for b in cal.get("breakdowns", []):
+        for g in b["groups"]:
+            hidden = g.get("suppressed")
+            rows.append(CalibrationGroupRow(
+                attribute=b["attribute"], group=str(g["group"]),
+                n=None if hidden else g.get("n"),
+                intercept=Interval() if hidden else _interval(g.get("intercept")),
+                slope=Interval() if hidden else _interval(g.get("slope")),
+                verdict=g["verdict"]))
+    return {"calibration_groups": tuple(rows),
+            "calibration_tolerance": {"intercept": cal["intercept_tolerance"],
+                                      "slope": tuple(cal["slope_range"])}}
+
+
+def _ceiling(audit: Mapping, pol: Mapping) -> float | None:
+    """The FNR ceiling the audit applied (older audits: the policy's number)."""
+    if audit.get("fnr_ceiling") is not None:
+        return float(audit["fnr_ceiling"])
+    value = pol.get("fnr_ceiling")
+    return float(value) if isinstance(value, int | float) else None
 
 
 def explanations_section(explain: Mapping | None,

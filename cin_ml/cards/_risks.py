@@ -57,11 +57,11 @@ def _grouped(kind: str, risks: list[Risk], card: ModelCard, lang: str) -> str:
             est = fnr.get(x)
             val = "" if est is None else f" ({fmt_number(est, lang, 2)})"
             names.append(f"{attribute_label(b).get(lang)} — {group_label(b, g, lang)}{val}")
-        return (f"{len(names)} groupes où plus de la moitié des élèves à risque ne sont pas "
-                f"repérés (taux de faux négatifs au-dessus du plafond), du pire au moins "
-                f"grave : {_items(names, lang)}." if fr else
-                f"{len(names)} groups where more than half the at-risk students are missed "
-                f"(false negative rate above the ceiling), worst first: "
+        return (f"{len(names)} groupes dont les élèves à risque sont manqués plus souvent "
+                f"que le plafond le permet (taux de faux négatifs au-dessus du plafond), du "
+                f"pire au moins grave : {_items(names, lang)}." if fr else
+                f"{len(names)} groups whose at-risk students are missed more often than the "
+                f"ceiling allows (false negative rate above the ceiling), worst first: "
                 f"{_items(names, lang)}.")
     if kind == "sensitive_feature":
         subjects = [feature_label(x).get(lang) for x in subjects]

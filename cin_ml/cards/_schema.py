@@ -89,8 +89,40 @@ class MetricRow(_Model):
     value: Interval
 
 
+class CohortRow(_Model):
+    """One rolling-origin test cohort: scored by a model trained on the cohorts before it."""
+
+    cohort: int
+    n: int
+    event_rate: float | None = None
+    auc: Interval
+    recall_at_capacity: Interval
+    calibration_intercept: Interval
+    calibration_slope: Interval
+    ece: Interval
+
+
+class Stability(_Model):
+    """How much performance moves across the test cohorts."""
+
+    auc_low: float | None = None
+    auc_high: float | None = None
+    recall_low: float | None = None
+    recall_high: float | None = None
+    intervals_overlap: bool = True
+    lowest_auc_cohort: int | None = None
+
+
 class Metrics(_Model):
     rows: tuple[MetricRow, ...]
+    cohorts: tuple[CohortRow, ...] = ()
+    """Rolling-origin validation, oldest test cohort first (empty: a single test cohort)."""
+    stability: Stability | None = None
+    context_recall: float | None = None
+    """Recall at the served capacity of the context-only model (school, IMSE, cohort)."""
+    recall_at_capacity: float | None = None
+    context_gain: Interval | None = None
+    """The model's recall at capacity minus the context-only model's, with its interval."""
     ci_level: float | None = None
     n_boot: int | None = None
     oracle_available: bool = False
@@ -129,6 +161,19 @@ class FairnessBreakdown(_Model):
     reference: str
     verdicts: dict[str, Verdict]
     groups: tuple[FairnessGroup, ...] = ()
+    mdd: dict[str, float] = Field(default_factory=dict)
+    """Minimum detectable difference of each inconclusive metric (see cin_ml.fairness)."""
+
+
+class CalibrationGroupRow(_Model):
+    """Calibration intercept and slope of one group (suppressed: no numbers)."""
+
+    attribute: str
+    group: str
+    n: int | None = None
+    intercept: Interval = Interval()
+    slope: Interval = Interval()
+    verdict: Verdict
 
 
 class FnrFlagRow(_Model):
@@ -147,12 +192,18 @@ class Fairness(_Model):
     n: int | None = None
     suppress_below: int | None = None
     min_group_size: int | None = None
+    min_outcome_count: int | None = None
+    confidence_level: float | None = None
     fnr_ceiling: float | None = None
+    fnr_ceiling_factor: float | None = None  # set when the ceiling is relative to overall FNR
+    fnr_flags_shown: int = 5
     tolerances: dict[str, dict[str, float | tuple[float, float] | None]] = Field(
         default_factory=dict)
     breakdowns: tuple[FairnessBreakdown, ...] = ()
     fnr_flags: tuple[FnrFlagRow, ...] = ()
     mitigation: Text = Text()
+    calibration_groups: tuple[CalibrationGroupRow, ...] = ()
+    calibration_tolerance: dict[str, float | tuple[float, float]] = Field(default_factory=dict)
 
 
 class Driver(_Model):

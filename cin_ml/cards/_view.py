@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 
 from cin_ml.cards._labels import attribute_label, family_label, task_text
+from cin_ml.cards._over_time import stability_sentence
 from cin_ml.cards._risks import risk_lines
 from cin_ml.cards._schema import Interval, ModelCard, Text
 from cin_ml.cards._words import glossary_term, metric_name, words
@@ -133,13 +134,15 @@ def _glance(card: ModelCard) -> list[dict]:
             continue
         rows.append({"name": b.name, "label": attribute_label(b.name),
                      "verdict": b.verdicts.get(fair.primary_metric),
-                     "ref": b.reference if chosen else None})
+                     "ref": b.reference if chosen else None,
+                     "mdd": b.mdd.get(fair.primary_metric)})
     inter = [b.verdicts.get(fair.primary_metric) for b in fair.breakdowns if "×" in b.name]
     if inter:
         worst = next((v for v in ("fail", "inconclusive", "insufficient_data", "pass")
                       if v in inter), None)
         rows.append({"name": "intersections",
-                     "label": None, "verdict": worst, "n": len(inter), "ref": None})
+                     "label": None, "verdict": worst, "n": len(inter), "ref": None,
+                     "mdd": None})
     return rows
 
 
@@ -177,6 +180,8 @@ def view(card: ModelCard, lang: str, figures: dict[str, str] | None = None) -> d
         "how_well": (_how_well(card, lang) if card.subject is None
                      else _how_well_spec(card, lang)),
         "glance": _glance(card),
+        "stability": stability_sentence(card.metrics.cohorts, card.metrics.stability, s,
+                                        lambda x, k: fmt_number(x, lang, k)),
         "glance_legend": _legend(card, s, lang),
         "calibration": (s["cal_none"] if d.calibration == "none"
                         else glossary_term("calibration", d.calibration, lang)),

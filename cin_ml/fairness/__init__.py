@@ -20,6 +20,7 @@ Fairlearn, scikit-learn and matplotlib are imported only where used.
 from __future__ import annotations
 
 from cin_ml.fairness._audit import audit
+from cin_ml.fairness._calibration import calibration_within_groups
 from cin_ml.fairness._mitigation import (
     MITIGATION_STATEMENT,
     MitigationExperiment,
@@ -49,6 +50,7 @@ __all__ = [
     "MitigationRow",
     "Tolerance",
     "audit",
+    "calibration_within_groups",
     "load_policy",
     "mitigation_experiment",
     "plot_disparities",

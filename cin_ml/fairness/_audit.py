@@ -20,11 +20,15 @@ How a verdict is reached (policy in ``configs/fairness.toml``):
   ``two_sided``; only the harmed group named differs.) A ``two_sided`` metric judges each
   group against the reference both ways and gives the reference no verdict of its own
   ("reference").
+- FNR ceiling: a group judgeable on FNR (both size rules met, not suppressed) whose FNR is
+  above the ceiling (``policy.resolved_fnr_ceiling``: explicit, or relative to the overall
+  FNR) is flagged, worst first; a group too small to judge is never flagged.
 - Only group-versus-reference pairs are compared (not every pair of groups); a breakdown
   takes the worst verdict of its groups, the reference included.
 - pass: the interval lies inside the tolerance on the harm side; fail: beyond it; inconclusive:
   straddles; insufficient_data: the group (or the reference) has fewer than
-  ``min_group_size`` students or ``min_outcome_count`` in the metric's denominator. With
+  ``min_group_size`` students (group-size rule) or fewer than ``min_outcome_count``
+  students in the metric's denominator (outcome-count rule: at-risk students for FNR). With
   ``verdict_rule = "both"`` a fail needs the difference and the ratio beyond tolerance and a
   pass needs either inside; ``"either"`` is the stricter reading.
 """
@@ -40,6 +44,7 @@ import pandas as pd
 
 from cin_ml.errors import DataError, SmallGroupWarning
 from cin_ml.fairness._core import build_design, indices_to_counts, resample_counts, statistics
+from cin_ml.fairness._mdd import breakdown_mdd, group_mdd
 from cin_ml.fairness._policy import DIFFERENCE_ONLY, METRICS, FairnessPolicy
 from cin_ml.fairness._records import (
     NAN,
@@ -152,8 +157,9 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
         Observed outcome (1 = the adverse outcome the model flags, e.g. exam failure).
     y_score : array-like in [0, 1]
         Predicted probability; a student is flagged when ``y_score >= threshold``.
-    threshold : float
-        The model's operating threshold.
+    threshold : float or array-like
+        The model's operating threshold, or one per student (pooled out-of-time predictions
+        of several models, each at its own threshold; the record keeps their median).
     groups : DataFrame
         One column per audited attribute (``policy.attributes``), aligned with ``y_true``.
         Missing values form their own group, ``"(missing)"``.
@@ -187,8 +193,12 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
     if not np.isin(y, (0.0, 1.0)).all():
         raise DataError("y_true: labels must be 0 or 1")
     score = _vector(y_score, "y_score", n)
-    if not 0 < float(threshold) <= 1:
-        raise DataError(f"threshold must lie in (0, 1]; got {threshold}")
+    thr = np.asarray(threshold, dtype=float)
+    if thr.ndim and len(thr) != n:
+        raise DataError(f"threshold: expected one value or {n}, got {len(thr)}")
+    if not (np.isfinite(thr).all() and (thr > 0).all() and (thr <= 1).all()):
+        shown = threshold if not thr.ndim else "a value outside"
+        raise DataError(f"threshold must lie in (0, 1]; got {shown}")
     if not isinstance(groups, pd.DataFrame) or len(groups) != n:
         raise DataError(f"groups: expected a DataFrame of {n} rows")
     missing = [a for a in policy.attributes if a not in groups.columns]
@@ -203,7 +213,7 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
     if n_boot < 2:
         raise DataError(f"n_boot must be >= 2; got {n_boot}")
 
-    yi, flag = y.astype(np.int64), (score >= threshold).astype(np.int64)
+    yi, flag = y.astype(np.int64), (score >= thr).astype(np.int64)
     frame = groups[list(policy.attributes)].reset_index(drop=True).assign(**{_ALL: "all"})
     design = build_design(yi, flag, score, frame, ((_ALL,), *policy.groupings), p)
     point = statistics(design, np.ones((1, n)))
@@ -238,6 +248,7 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
         if b.attributes == (_ALL,):
             overall = {k: Estimate(float(ci["m"][0][0, c]), float(ci["m"][1][0, c]),
                                    float(ci["m"][2][0, c])) for c, k in enumerate(names)}
+            ceiling = policy.resolved_fnr_ceiling(overall["fnr"].value)
             continue
         sizes = st["n"][0].astype(int)
         hidden = suppression(b.labels, sizes, b.attributes, policy.suppress_below)
@@ -249,6 +260,7 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
             counts.append(_counts(st, j))
         for j in range(len(b.labels)):
             verdicts.append(_group_verdicts(j, ref, ests, counts, policy))
+        mdds = [group_mdd(j, ref, ests, verdicts, policy) for j in range(len(b.labels))]
         groups_out = []
         for j, labels in enumerate(b.labels):
             est, cnt = ests[j], counts[j]
@@ -256,10 +268,13 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
                 small += 1
             sup = hidden.get(j)
             fnr = est["m"]["fnr"]
-            if math.isfinite(fnr.value) and fnr.value > policy.fnr_ceiling and sup != "small":
+            # a group too small to judge on FNR (students or at-risk students) is never a
+            # finding: it is dropped from the tables, so it is not listed here either
+            if (math.isfinite(fnr.value) and fnr.value > ceiling and sup is None
+                    and _judgeable(cnt, cnt, "fnr", policy)):
                 flags.append(FnrFlag(breakdown=" × ".join(b.attributes), labels=labels,
-                                     fnr=NAN if sup else fnr, suppressed=sup is not None,
-                                     confirmed=bool(fnr.low > policy.fnr_ceiling)))
+                                     fnr=fnr, suppressed=False,
+                                     confirmed=bool(fnr.low > ceiling)))
             groups_out.append(GroupResult(
                 labels=labels, n=None if sup else cnt["n"],
                 counts={k: (None if sup else cnt[k])
@@ -268,21 +283,25 @@ def audit(y_true, y_score, threshold: float, groups: pd.DataFrame, policy: Fairn
                 difference={k: NAN if sup or j == ref else e for k, e in est["d"].items()},
                 ratio={k: NAN if sup or j == ref or k in DIFFERENCE_ONLY else e
                        for k, e in est["r"].items()},
-                verdicts=verdicts[j], is_reference=j == ref, suppressed=sup))
+                verdicts=verdicts[j], is_reference=j == ref, suppressed=sup,
+                mdd={} if sup else mdds[j]))
         breakdowns.append(BreakdownResult(
             attributes=b.attributes, reference=b.labels[ref], groups=tuple(groups_out),
             verdicts={m: _worst([g.verdicts[m] for g in groups_out
                                  if g.verdicts[m] != "reference"])
-                      for m in policy.verdict_metrics}))
+                      for m in policy.verdict_metrics},
+            mdd=breakdown_mdd(groups_out, policy)))
     if small:
         warnings.warn(f"{small} group(s) have fewer than {policy.min_group_size} students "
                       "(min_group_size): reported as insufficient_data", SmallGroupWarning,
                       stacklevel=2)
+    flags.sort(key=lambda f: (-f.fnr.value, f.breakdown, f.labels))   # worst first
     return FairnessAudit(
-        n=n, threshold=float(threshold), n_boot=n_boot, seed=seed,
+        n=n, threshold=float(np.median(thr)), n_boot=n_boot, seed=seed,
         policy=policy.model_dump(mode="json"),
         overall=overall,
-        breakdowns=tuple(breakdowns), fnr_flags=tuple(flags), has_truth=p is not None)
+        breakdowns=tuple(breakdowns), fnr_flags=tuple(flags), has_truth=p is not None,
+        fnr_ceiling=ceiling)
 
 
 def _judgeable(cnt: dict[str, int], ref_cnt: dict[str, int], metric: str,

@@ -6,9 +6,14 @@ statistic is a linear map of ``c`` (sparse matrix products) followed by cheap ar
 
 - confusion counts and score sums per *joint cell* (one cell per observed combination of all
   audited attributes × label × flag), then summed into the groups of each breakdown;
-- AUC per group from *runs* (rows of one group sharing one score), ordered by group then
-  score: within-group cumulative negatives below each run give the Mann-Whitney statistic
-  with ties counted one half, which is exactly ``roc_auc_score``.
+- AUC per group by one sort and cumulative sums: negatives are ordered by (group, score)
+  once; each positive knows, from the data alone, how many negatives precede it (earlier
+  groups or a lower score in its own group) and how many share its score. Per replicate,
+  the cumulative weight of the negatives read at those positions gives the Mann-Whitney
+  statistic with ties counted one half, which is exactly ``roc_auc_score``. The cost is
+  linear in the number of students whatever the number of distinct scores (raw calibrated
+  scores are all distinct), and every sum is of integer or half-integer counts, so it is
+  exact.
 """
 
 from __future__ import annotations
@@ -32,9 +37,13 @@ class Breakdown:
     attributes: tuple[str, ...]
     labels: tuple[tuple[str, ...], ...]   # one tuple of levels per group, sorted
     cell_to_group: np.ndarray              # joint cell -> group index
-    run_matrix: sp.csr_matrix              # rows -> (run, label) columns, runs ordered
-    run_group_starts: np.ndarray           # first run of each group (runs are contiguous)
-    run_counts: np.ndarray                 # runs per group
+    neg_rows: np.ndarray                   # negatives (y = 0) ordered by (group, score)
+    pos_rows: np.ndarray                   # positives ordered by group
+    below: np.ndarray                      # per positive: negatives before it in neg_rows
+    tie_pos: np.ndarray                    # positives sharing their score with a negative
+    tie_end: np.ndarray                    # ... and the end of that tie in neg_rows
+    neg_bounds: np.ndarray                 # G + 1 boundaries of the groups in neg_rows
+    pos_bounds: np.ndarray                 # G + 1 boundaries of the groups in pos_rows
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,7 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 def build_design(y: np.ndarray, flag: np.ndarray, score: np.ndarray, groups: pd.DataFrame,
                  groupings: Sequence[tuple[str, ...]], p_true: np.ndarray | None) -> Design:
-    """Encode attributes, joint cells and per-breakdown AUC runs (no statistics yet)."""
+    """Encode attributes, joint cells and per-breakdown AUC orders (no statistics yet)."""
     n = len(y)
     attrs = list(groups.columns)
     codes, levels = {}, {}
@@ -75,6 +84,8 @@ def build_design(y: np.ndarray, flag: np.ndarray, score: np.ndarray, groups: pd.
         (np.concatenate(sums), (np.tile(rows, len(sums)),
                                 np.concatenate([joint * len(sums) + j for j in range(len(sums))]))),
         shape=(n, k * len(sums)))
+    score_rank = np.unique(score, return_inverse=True)[1].ravel().astype(np.int64)
+    n_scores = int(score_rank.max()) + 1 if n else 1
     breakdowns = []
     for combo in groupings:
         cols = [attrs.index(a) for a in combo]
@@ -82,21 +93,8 @@ def build_design(y: np.ndarray, flag: np.ndarray, score: np.ndarray, groups: pd.
         cell_to_group = cell_to_group.ravel()
         labels = tuple(tuple(levels[a][c] for a, c in zip(combo, r, strict=True)) for r in sub)
         group = cell_to_group[joint]
-        order = np.lexsort((score, group))
-        g_s, s_s = group[order], score[order]
-        new_run = np.ones(n, dtype=bool)
-        new_run[1:] = (g_s[1:] != g_s[:-1]) | (s_s[1:] != s_s[:-1])
-        run_sorted = np.cumsum(new_run) - 1
-        run = np.empty(n, dtype=np.int64)
-        run[order] = run_sorted
-        n_runs = int(run_sorted[-1]) + 1
-        run_group = g_s[new_run]
-        starts = np.flatnonzero(np.r_[True, run_group[1:] != run_group[:-1]])
-        run_matrix = sp.csr_matrix((np.ones(n), (rows, run * 2 + y)), shape=(n, 2 * n_runs))
-        breakdowns.append(Breakdown(
-            attributes=tuple(combo), labels=labels, cell_to_group=cell_to_group,
-            run_matrix=run_matrix, run_group_starts=starts,
-            run_counts=np.diff(np.r_[starts, n_runs])))
+        breakdowns.append(_auc_index(tuple(combo), labels, cell_to_group, group, y,
+                                     score_rank, n_scores))
     return Design(n=n, cell_matrix=cell_matrix, sum_matrix=sum_matrix, n_cells=k,
                   n_sums=len(sums), breakdowns=tuple(breakdowns))
 
@@ -107,16 +105,47 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _auc(weights: np.ndarray, b: Breakdown) -> np.ndarray:
-    """Weighted Mann-Whitney AUC per group; ``weights`` is (replicates, n)."""
-    pn = np.asarray((b.run_matrix.T @ weights.T).T).reshape(len(weights), -1, 2)
-    neg, pos = pn[:, :, 0], pn[:, :, 1]
-    cum = np.cumsum(neg, axis=1)
-    offset = np.repeat((cum - neg)[:, b.run_group_starts], b.run_counts, axis=1)
-    below = cum - neg - offset
-    num = np.add.reduceat(pos * (below + 0.5 * neg), b.run_group_starts, axis=1)
-    npos = np.add.reduceat(pos, b.run_group_starts, axis=1)
-    nneg = np.add.reduceat(neg, b.run_group_starts, axis=1)
+def _auc_index(attributes, labels, cell_to_group, group, y, score_rank, n_scores
+               ) -> Breakdown:
+    """Orders and positions of one breakdown's AUC (built once, from the data alone)."""
+    g = len(labels)
+    neg = np.flatnonzero(y == 0)
+    pos = np.flatnonzero(y == 1)
+    key = group * n_scores + score_rank           # (group, score) as one sortable integer
+    neg = neg[np.argsort(key[neg], kind="stable")]
+    pos = pos[np.argsort(group[pos], kind="stable")]
+    neg_key, pos_key = key[neg], key[pos]
+    below = np.searchsorted(neg_key, pos_key, side="left")
+    end = np.searchsorted(neg_key, pos_key, side="right")
+    tie = np.flatnonzero(end != below)
+    return Breakdown(
+        attributes=attributes, labels=labels, cell_to_group=cell_to_group,
+        neg_rows=neg, pos_rows=pos, below=below, tie_pos=tie, tie_end=end[tie],
+        neg_bounds=np.searchsorted(group[neg], np.arange(g + 1), side="left"),
+        pos_bounds=np.searchsorted(group[pos], np.arange(g + 1), side="left"))
+
+
+def _cumsum0(a: np.ndarray) -> np.ndarray:
+    """Cumulative sums down the rows of ``a`` (n, r), with a leading row of zeros (same
+    dtype: float32 counts stay exact integers below 2**24)."""
+    out = np.zeros((a.shape[0] + 1, a.shape[1]), dtype=a.dtype)
+    np.cumsum(a, axis=0, out=out[1:])
+    return out
+
+
+def _auc(wt: np.ndarray, b: Breakdown, npos: np.ndarray, nneg: np.ndarray) -> np.ndarray:
+    """Weighted Mann-Whitney AUC per group; ``wt`` is the (n, replicates) transposed row
+    weights (rows gathered contiguously); ``npos`` and ``nneg`` (replicates, groups) are the
+    weighted counts of positives and negatives."""
+    cn = _cumsum0(wt[b.neg_rows])                 # negatives' cumulative weight
+    wp = wt[b.pos_rows].astype(np.float64)
+    contrib = wp * cn[b.below]                    # negatives strictly before each positive
+    if len(b.tie_pos):                            # same group, same score: one half each
+        t = b.tie_pos
+        contrib[t] += 0.5 * wp[t] * (cn[b.tie_end] - cn[b.below[t]])
+    cp = _cumsum0(contrib)
+    num = (cp[b.pos_bounds[1:]] - cp[b.pos_bounds[:-1]]).T
+    num -= npos * cn[b.neg_bounds[:-1]].T.astype(np.float64)  # earlier groups do not count
     return _ratio(num, npos * nneg)
 
 
@@ -129,6 +158,11 @@ def statistics(design: Design, weights: np.ndarray) -> list[dict[str, np.ndarray
     cells = np.asarray((design.cell_matrix.T @ weights.T).T).reshape(r, design.n_cells, 4)
     sums = np.asarray((design.sum_matrix.T @ weights.T).T).reshape(
         r, design.n_cells, design.n_sums)
+    # (n, r): gathering rows is contiguous; replicate weights are counts whose running sums
+    # (at most their total) are exact in float32 below 2**24, which halves the memory traffic
+    exact32 = float(weights.sum(axis=1).max()) < 2 ** 24 and np.array_equal(
+        weights, np.round(weights))
+    wt = np.ascontiguousarray(weights.T, dtype=np.float32 if exact32 else np.float64)
     out = []
     for b in design.breakdowns:
         g = len(b.labels)
@@ -147,7 +181,7 @@ def statistics(design: Design, weights: np.ndarray) -> list[dict[str, np.ndarray
             "mean_score": _ratio(s[..., 0], n),
         }
         m["calibration_gap"] = m["mean_score"] - m["prevalence"]
-        m["auc"] = _auc(weights, b)
+        m["auc"] = _auc(wt, b, pos, tn + fp)
         if design.n_sums == 3:
             m["mean_p_true"] = _ratio(s[..., 1], n)
             m["fnr_true"] = _ratio(s[..., 2], s[..., 1])

@@ -220,7 +220,8 @@ def mitigation_experiment(y_true, y_score, threshold: float, sensitive, policy: 
         idx = np.flatnonzero(strata == key)
         fit[rng.permutation(idx)[: int(round(fit_fraction * len(idx)))]] = True
     ev = ~fit
-    base = (s[ev] >= threshold).astype(int)
+    t = np.broadcast_to(np.asarray(threshold, dtype=float), s.shape)  # one, or per student
+    base = (s[ev] >= t[ev]).astype(int)
     rows = [_row("base", y[ev], base, g[ev], policy, False, False)]
     judged = _judged_levels(y[fit], g[fit], policy)
     gt_name, to_name = "group_thresholds", "threshold_optimizer"
@@ -236,10 +237,10 @@ def mitigation_experiment(y_true, y_score, threshold: float, sensitive, policy: 
                "to mitigate that these data can measure")
         rows += [_not_computed(gt_name, why, False, True), _not_computed(to_name, why, True, True)]
     else:
-        base_fit = (s[fit] >= threshold).astype(int)
+        base_fit = (s[fit] >= t[fit]).astype(int)
         target = (base_fit * y[fit]).sum() / y[fit].sum()
         thr = _group_thresholds(y[fit], s[fit], g[fit], target, policy)
-        per_row = pd.Series(g[ev]).map(thr).fillna(threshold).to_numpy(dtype=float)
+        per_row = pd.Series(g[ev]).map(thr).fillna(pd.Series(t[ev])).to_numpy(dtype=float)
         rows.append(_row(gt_name, y[ev], (s[ev] >= per_row).astype(int), g[ev], policy,
                          False, True))
         rows.append(_threshold_optimizer(y, s, g, fit, ev, base, judged, threshold, name,

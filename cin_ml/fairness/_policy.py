@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from itertools import combinations
 from pathlib import Path
 from typing import Literal
@@ -63,8 +64,12 @@ class FairnessPolicy(Settings):
     min_group_size: int = Field(default=50, ge=1)
     min_outcome_count: int = Field(default=10, ge=1)
     suppress_below: int = Field(default=10, ge=1)
-    fnr_ceiling: float = Field(default=0.5, gt=0, le=1)
+    fnr_ceiling: float | Literal["relative"] = 0.5
+    fnr_ceiling_factor: float = Field(default=1.5, gt=1, le=10)
+    fnr_flags_shown: int = Field(default=5, ge=1, le=100)
     confidence_level: float = Field(default=0.95, gt=0.5, lt=1)
+    calibration_intercept_tolerance: float = Field(default=0.3, gt=0, le=2)
+    calibration_slope_range: tuple[float, float] = (0.7, 1.3)
     n_boot: int = Field(default=500, ge=50, le=20000)
     seed: int = Field(default=0, ge=0)
     verdict_rule: Literal["both", "either"] = "both"
@@ -112,10 +117,22 @@ class FairnessPolicy(Settings):
                 self.mitigation_attribute not in self.attributes:
             raise ValueError(f"mitigation_attribute: {self.mitigation_attribute!r} "
                              "not in attributes")
+        if not isinstance(self.fnr_ceiling, str) and not 0 < self.fnr_ceiling <= 1:
+            raise ValueError(f"fnr_ceiling must be \"relative\" or a number in (0, 1]; "
+                             f"got {self.fnr_ceiling}")
         if self.suppress_below > self.min_group_size:
             raise ValueError("suppress_below must be <= min_group_size (a group published with "
                              "no numbers cannot be judged either)")
         return self
+
+    def resolved_fnr_ceiling(self, overall_fnr: float) -> float:
+        """The FNR above which a group is flagged: the explicit ``fnr_ceiling``, or (when it
+        is ``"relative"``) the model's overall FNR times ``fnr_ceiling_factor``, capped at 1."""
+        if isinstance(self.fnr_ceiling, str):
+            if math.isnan(overall_fnr):  # no at-risk student at all: nothing to flag
+                return 1.0
+            return min(1.0, overall_fnr * self.fnr_ceiling_factor)
+        return float(self.fnr_ceiling)
 
     @property
     def verdict_metrics(self) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 __all__ = ["BreakdownResult", "Estimate", "FairnessAudit", "FnrFlag", "GroupResult",
            "VERDICT_ORDER"]
@@ -47,6 +48,9 @@ class GroupResult:
     verdicts: Mapping[str, str]
     is_reference: bool
     suppressed: str | None  # None, "small" (n below the cell size) or "complementary"
+    mdd: Mapping[str, float] = dataclass_field(default_factory=dict)
+    """Minimum detectable difference of each inconclusive metric (tolerance + half-width of
+    the difference's interval): the smallest gap these data could have shown."""
 
     @property
     def label(self) -> str:
@@ -65,6 +69,7 @@ class GroupResult:
                            for k, e in self.difference.items()},
             "ratio": {k: (NAN if hidden else e).to_dict() for k, e in self.ratio.items()},
             "verdicts": dict(self.verdicts),
+            "mdd": {} if hidden else {k: _num(v) for k, v in self.mdd.items()},
         }
 
 
@@ -76,6 +81,7 @@ class BreakdownResult:
     reference: tuple[str, ...]
     groups: tuple[GroupResult, ...]
     verdicts: Mapping[str, str]
+    mdd: Mapping[str, float] = dataclass_field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -90,6 +96,7 @@ class BreakdownResult:
     def to_dict(self) -> dict:
         return {"attributes": list(self.attributes), "name": self.name,
                 "reference": list(self.reference), "verdicts": dict(self.verdicts),
+                "mdd": {k: _num(v) for k, v in self.mdd.items()},
                 "groups": [g.to_dict() for g in self.groups]}
 
 
@@ -126,6 +133,7 @@ class FairnessAudit:
     breakdowns: tuple[BreakdownResult, ...]
     fnr_flags: tuple[FnrFlag, ...]
     has_truth: bool
+    fnr_ceiling: float = math.nan  # the ceiling applied (explicit or relative to overall FNR)
 
     def breakdown(self, *attributes: str) -> BreakdownResult:
         """The breakdown of these attributes (order as in the policy)."""
@@ -163,6 +171,7 @@ class FairnessAudit:
             "overall": {k: e.to_dict() for k, e in self.overall.items()},
             "worst_verdict": self.worst_verdict,
             "verdicts": self.verdict_table,
+            "fnr_ceiling": _num(self.fnr_ceiling),
             "fnr_ceiling_flags": [f.to_dict() for f in self.fnr_flags],
             "breakdowns": [b.to_dict() for b in self.breakdowns],
         }

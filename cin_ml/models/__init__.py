@@ -8,6 +8,7 @@ model's score.
 """
 
 from cin_ml.models._booster import category_maps, encode
+from cin_ml.models._cohorts import calibration_fit, calibration_fit_full
 from cin_ml.models._metrics import (
     auc,
     average_precision,
@@ -28,7 +29,7 @@ from cin_ml.models._settings import (
     load_model_settings,
     resolve_threads,
 )
-from cin_ml.models._split import CohortSplit, cohort_split
+from cin_ml.models._split import CohortSplit, RollingPlan, cohort_split, rolling_plan
 from cin_ml.models._train import TrainingResult, choose_threshold, train_model
 
 __all__ = [
@@ -37,11 +38,14 @@ __all__ = [
     "ModelSettings",
     "MonotoneSettings",
     "PlainModel",
+    "RollingPlan",
     "TrainingResult",
     "auc",
     "available_cores",
     "average_precision",
     "bootstrap_ci",
+    "calibration_fit",
+    "calibration_fit_full",
     "brier",
     "category_maps",
     "choose_threshold",
@@ -56,6 +60,7 @@ __all__ = [
     "monotone_constraints",
     "rates_at",
     "reliability",
+    "rolling_plan",
     "resolve_threads",
     "train_model",
 ]

@@ -1,4 +1,4 @@
-"""Validation over time: train on earlier cohorts, test on the latest labelled cohort."""
+"""Validation over time: rolling-origin test cohorts, each with a model trained before it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ class CohortSplit:
 
     Cohorts whose label coverage is below ``min_label_coverage`` are not used (their labels
     are censored: e.g. only early dropouts are known yet) and are listed in ``excluded``.
+    ``test_cohorts`` are the rolling-origin test cohorts whose pooled out-of-time predictions
+    form the evaluation set (``test`` is the latest of them); for the served model trained on
+    every labelled cohort (``refit_on_all``), ``train`` and ``valid`` are that model's.
     """
 
     train: tuple[int, ...]
@@ -23,23 +26,28 @@ class CohortSplit:
     test: int
     excluded: dict[int, float]
     coverage: dict[int, float]
+    test_cohorts: tuple[int, ...] = ()
 
     def to_dict(self) -> dict:
+        tests = list(self.test_cohorts or (self.test,))
         return {"train_cohorts": list(self.train), "valid_cohort": self.valid,
-                "test_cohort": self.test,
+                "test_cohort": self.test, "test_cohorts": tests,
                 "excluded_cohorts": {str(k): v for k, v in self.excluded.items()},
                 "label_coverage": {str(k): v for k, v in self.coverage.items()}}
 
 
-def cohort_split(population: pd.DataFrame, settings: ValidationSettings,
-                 task: str) -> CohortSplit:
-    """Choose cohorts from ``population`` (``cohort_year``, ``label``).
+@dataclass(frozen=True)
+class RollingPlan:
+    """The folds of rolling-origin validation (oldest test cohort first) and the split of the
+    served model."""
 
-    Raises
-    ------
-    DataError
-        Fewer than three fully labelled cohorts (train, valid and test need one each).
-    """
+    folds: tuple[CohortSplit, ...]
+    final: CohortSplit
+    refit: bool
+
+
+def _labelled(population: pd.DataFrame, settings: ValidationSettings, task: str
+              ) -> tuple[list[int], dict[int, float]]:
     g = population.groupby("cohort_year")["label"]
     cov = (g.count() / g.size()).round(4)
     n_lab = g.count()
@@ -53,5 +61,44 @@ def cohort_split(population: pd.DataFrame, settings: ValidationSettings,
             f"{settings.min_label_coverage} and >= {settings.min_cohort_labelled} labelled, "
             f"[validation] in configs/models.toml); found {len(ok)}: "
             f"{ {c: coverage[c] for c in sorted(coverage)} }")
+    return ok, coverage
+
+
+def cohort_split(population: pd.DataFrame, settings: ValidationSettings,
+                 task: str) -> CohortSplit:
+    """Single split from ``population`` (``cohort_year``, ``label``): train on the labelled
+    cohorts but the last two, validate on the second latest, test on the latest.
+
+    Raises
+    ------
+    DataError
+        Fewer than three fully labelled cohorts (train, valid and test need one each).
+    """
+    ok, coverage = _labelled(population, settings, task)
     excluded = {c: v for c, v in coverage.items() if c not in ok}
     return CohortSplit(tuple(ok[:-2]), ok[-2], ok[-1], excluded, coverage)
+
+
+def rolling_plan(population: pd.DataFrame, settings: ValidationSettings,
+                 task: str) -> RollingPlan:
+    """Rolling-origin folds: each of the last ``settings.test_cohorts`` labelled cohorts
+    (fewer when the data do not leave ``min_train_cohorts`` training cohorts before each,
+    but at least one) is tested by a model
+    trained on the cohorts before it, the one just before serving as validation cohort.
+
+    Raises
+    ------
+    DataError
+        Fewer than three fully labelled cohorts.
+    """
+    ok, coverage = _labelled(population, settings, task)
+    excluded = {c: v for c, v in coverage.items() if c not in ok}
+    k = max(1, min(settings.test_cohorts, len(ok) - 1 - settings.min_train_cohorts))
+    tests = tuple(ok[-k:])
+    folds = tuple(CohortSplit(tuple(ok[:i - 1]), ok[i - 1], ok[i], excluded, coverage,
+                              tests) for i in range(len(ok) - k, len(ok)))
+    if settings.refit_on_all:
+        final = CohortSplit(tuple(ok[:-1]), ok[-1], ok[-1], excluded, coverage, tests)
+    else:
+        final = folds[-1]
+    return RollingPlan(folds=folds, final=final, refit=settings.refit_on_all)

@@ -11,11 +11,16 @@ import pandas as pd
 from cin_ml.errors import DataError
 from cin_ml.features import FeatureFrame
 from cin_ml.models import _metrics as M
-from cin_ml.models._baselines import logistic_baseline
+from cin_ml.models._baselines import (
+    CONTEXT_COLUMNS,
+    context_baseline,
+    context_frame,
+    logistic_baseline,
+)
 from cin_ml.models._booster import category_maps, encode, fit_booster, fit_platt, fold_platt, tune
 from cin_ml.models._monotone import monotone_constraints, monotone_record
 from cin_ml.models._settings import ModelSettings, load_model_settings
-from cin_ml.models._split import CohortSplit, cohort_split
+from cin_ml.models._split import CohortSplit, rolling_plan
 
 
 @dataclass(frozen=True)
@@ -88,75 +93,124 @@ def _calibrate(booster, X_val, y_val, settings) -> tuple[object, dict]:
     return (fold_platt(booster, a, b) if use else booster), info
 
 
+def _fit_fold(Xe, y, tr, va, params, s, cats) -> tuple[object, int, dict, dict]:
+    """Early-stopped booster on ``tr``, calibrated and thresholded on ``va``."""
+    lg = s.lightgbm
+    booster, best = fit_booster(Xe[tr], y[tr], Xe[va], y[va], params, lg.max_rounds,
+                                lg.early_stopping_rounds, cats)
+    booster, calib = _calibrate(booster, Xe[va], y[va], s.calibration)
+    threshold = choose_threshold(y[va], booster.predict(Xe[va]), s.threshold)
+    return booster, int(best), calib, threshold
+
+
+def _masks(pop: pd.DataFrame, split: CohortSplit, task: str, y: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lab = pop["label"].notna()
+    part = {"train": lab & pop["cohort_year"].isin(split.train),
+            "valid": lab & (pop["cohort_year"] == split.valid),
+            "test": lab & (pop["cohort_year"] == split.test)}
+    for name, m in part.items():
+        if len(np.unique(y[m.to_numpy()])) < 2:
+            raise DataError(f"task '{task}': {name} cohort(s) have a single class")
+    return tuple(part[k].to_numpy() for k in ("train", "valid", "test"))
+
+
 def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
                 p_true: pd.Series | None = None) -> TrainingResult:
     """Train and evaluate the task's LightGBM model on a :class:`FeatureFrame`.
 
-    Cohort-over-time validation: tuning by grouped CV (schools) on the training cohorts,
-    early stopping and calibration on the validation cohort, test on the latest labelled
-    cohort. Baselines (traditional indicator, logistic regression) and, when ``p_true``
-    (true probabilities by student_id) is given, the oracle AUC are computed on the same
-    test students.
+    Rolling-origin validation (``[validation]`` of ``configs/models.toml``): each of the
+    last ``test_cohorts`` labelled cohorts is the test cohort of a model trained on the
+    cohorts before it (early stopping, calibration and threshold on the cohort just before
+    it); hyperparameters are tuned once, by grouped CV (schools) on the training cohorts of
+    the oldest fold, so no test cohort informs them. The pooled out-of-time predictions
+    (each student once, at the threshold of the model that made them) are ``test``: every
+    metric is computed on them, per cohort too (``metrics["rolling"]``). The served model
+    is retrained on every labelled cohort (the latest for early stopping, calibration and
+    threshold) when ``refit_on_all``, else it is the latest fold's model. Baselines
+    (traditional indicator, logistic regression per fold) and, when ``p_true`` (true
+    probabilities by student_id) is given, the oracle AUC are computed on the same students.
 
     Raises
     ------
     DataError
         Too few labelled cohorts, or a split with a single class.
     """
+    from cin_ml.models._cohorts import cohort_table, context_comparison, stability
+
     s = settings or load_model_settings()
     t0 = time.perf_counter()
     pop = frame.population
-    split = cohort_split(pop, s.validation, frame.task.name)
-    lab = pop["label"].notna()
-    part = {"train": lab & pop["cohort_year"].isin(split.train),
-            "valid": lab & (pop["cohort_year"] == split.valid),
-            "test": lab & (pop["cohort_year"] == split.test)}
+    plan = rolling_plan(pop, s.validation, frame.task.name)
     maps = category_maps(frame.X)
     Xe = encode(frame.X, maps)
     y = pop["label"].astype("float64").fillna(-1).to_numpy().astype(int)
-    for name, m in part.items():
-        if len(np.unique(y[m.to_numpy()])) < 2:
-            raise DataError(f"task '{frame.task.name}': {name} cohort(s) have a single class")
-    tr, va, te = (part[k].to_numpy() for k in ("train", "valid", "test"))
-    lg = s.lightgbm
+    masks = [_masks(pop, f, frame.task.name, y) for f in plan.folds]
     cats = list(maps)
     families = s.monotone.families()
     constraints = monotone_constraints(list(frame.X.columns), families, cats)
     mono = monotone_record(list(frame.X.columns), families, constraints, s.monotone.method)
-    base = lg.params(n_rows=int(tr.sum()))
+    first_tr = masks[0][0]
+    base = s.lightgbm.params(n_rows=int(first_tr.sum()))
     if any(constraints):
         base.update(monotone_constraints=constraints,
                     monotone_constraints_method=s.monotone.method)
     groups = pop["school_id"].fillna("?").astype(str).to_numpy()
+    ctx = context_frame(pop, frame.X).to_numpy(dtype=object)
+    ctx = pd.DataFrame(ctx, columns=list(CONTEXT_COLUMNS)).astype(
+        {"imse_decile": float, "cohort_year": float})
     t1 = time.perf_counter()
-    chosen, cv = tune(Xe[tr], y[tr], groups[tr], base, s.tuning.candidates, s.tuning.n_folds,
-                      lg.max_rounds, lg.early_stopping_rounds, cats)
+    chosen, cv = tune(Xe[first_tr], y[first_tr], groups[first_tr], base, s.tuning.candidates,
+                      s.tuning.n_folds, s.lightgbm.max_rounds,
+                      s.lightgbm.early_stopping_rounds, cats)
     t2 = time.perf_counter()
     params = {**base, **chosen}
-    booster, best = fit_booster(Xe[tr], y[tr], Xe[va], y[va], params, lg.max_rounds,
-                                lg.early_stopping_rounds, cats)
+    parts, folds_meta, booster = [], [], None
+    for split, (tr, va, te) in zip(plan.folds, masks, strict=True):
+        booster, best, calib, threshold = _fit_fold(Xe, y, tr, va, params, s, cats)
+        p_te = booster.predict(Xe[te])
+        logit = logistic_baseline(Xe[tr], y[tr], Xe[te], s.baselines.logistic_c,
+                                  s.baselines.logistic_max_iter)
+        ctx_p = context_baseline(ctx[tr], y[tr], ctx[te], s.baselines.logistic_c,
+                                 s.baselines.logistic_max_iter)
+        parts.append((te, p_te, threshold["value"], logit, ctx_p))
+        folds_meta.append({"test_cohort": split.test, "train_cohorts": list(split.train),
+                           "valid_cohort": split.valid, "best_iteration": best,
+                           "calibration": calib["method"], "threshold": threshold["value"],
+                           "n_train": int(tr.sum()), "n_valid": int(va.sum())})
     t3 = time.perf_counter()
-    booster, calib = _calibrate(booster, Xe[va], y[va], s.calibration)
-    p_val = booster.predict(Xe[va])
-    threshold = choose_threshold(y[va], p_val, s.threshold)
+    final = plan.final
+    if plan.refit:
+        tr_f, va_f, _ = _masks(pop, final, frame.task.name, y)
+        booster, best, calib, threshold = _fit_fold(Xe, y, tr_f, va_f, params, s, cats)
+    else:
+        tr_f, va_f = masks[-1][0], masks[-1][1]
     t4 = time.perf_counter()
 
-    p_test = booster.predict(Xe[te])
+    te = np.zeros(len(y), dtype=bool)
+    p_all, thr_all, logit_all, ctx_all = (np.full(len(y), np.nan) for _ in range(4))
+    for m, p_te, thr, logit, ctx_p in parts:
+        te |= m
+        p_all[m], thr_all[m], logit_all[m], ctx_all[m] = p_te, thr, logit, ctx_p
+    p_test, thr_test, logit = p_all[te], thr_all[te], logit_all[te]
     y_te = y[te]
-    flagged = (p_test >= threshold["value"]).astype("int8")
+    flagged = (p_test >= thr_test).astype("int8")
     ind = frame.indicator.to_numpy()[te].astype(float)
-    logit = logistic_baseline(Xe[tr], y[tr], Xe[te], s.baselines.logistic_c,
-                              s.baselines.logistic_max_iter)
     t5 = time.perf_counter()
     scores = {"model": p_test, "indicator": ind, "logistic": logit}
     test = pd.DataFrame({"student_id": pop.index[te], "cohort_year":
                          pop["cohort_year"].to_numpy()[te].astype("int64"),
-                         "y_true": y_te.astype("int8"), "score": p_test, "flagged": flagged})
+                         "y_true": y_te.astype("int8"), "score": p_test, "flagged": flagged,
+                         "threshold": thr_test})
     for col in frame.audit.columns:
         test[col] = frame.audit[col].to_numpy()[te]
     test["indicator"] = ind.astype("int8")
     test["logistic"] = logit
-    metrics = {"n_train": int(tr.sum()), "n_valid": int(va.sum()), "n_test": int(te.sum()),
+    test["context"] = ctx_all[te]
+    # what the served model (trained on every labelled cohort) gives the same students: not
+    # an evaluation (it has seen most of them), the reference a deployed copy must reproduce
+    test["served_score"] = booster.predict(Xe[te])
+    metrics = {"n_train": int(tr_f.sum()), "n_valid": int(va_f.sum()), "n_test": int(te.sum()),
                "test_event_rate": round(float(y_te.mean()), 6)}
     if p_true is not None:
         pt = p_true.reindex(test["student_id"]).to_numpy(dtype=float)
@@ -190,10 +244,21 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
         metrics["oracle_auc"] = ci["oracle_auc"]["estimate"]
         metrics["auc_gap_to_oracle"] = round(metrics["oracle_auc"] - metrics["test_auc"], 6)
         metrics["oracle_brier"] = round(M.brier(y_te, scores["oracle"]), 6)
+    metrics["context_baseline"] = {
+        "inputs": list(CONTEXT_COLUMNS),
+        **context_comparison(y_te, p_test, ctx_all[te], test["cohort_year"].to_numpy(),
+                             s.threshold.capacity, s.evaluation.n_boot,
+                             s.evaluation.ci_level, s.evaluation.seed)}
+    rows = cohort_table(test, s.threshold.capacity, s.calibration.n_bins,
+                        s.evaluation.n_boot, s.evaluation.ci_level, s.evaluation.seed)
+    metrics["rolling"] = {"k": len(plan.folds), "k_configured": s.validation.test_cohorts,
+                          "refit_on_all": plan.refit, "folds": folds_meta, "cohorts": rows,
+                          "stability": stability(rows)}
     tf = Xe[te].reset_index()
-    timings = {"prepare_s": t1 - t0, "tune_s": t2 - t1, "fit_s": t3 - t2,
-               "calibrate_threshold_s": t4 - t3, "evaluate_s": time.perf_counter() - t4,
-               "baseline_s": t5 - t4}
+    timings = {"prepare_s": t1 - t0, "tune_s": t2 - t1, "folds_s": t3 - t2,
+               "final_fit_s": t4 - t3, "evaluate_s": time.perf_counter() - t5}
+    split = CohortSplit(final.train, final.valid, plan.folds[-1].test, final.excluded,
+                        final.coverage, tuple(f.test for f in plan.folds))
     return TrainingResult(frame.task.name, booster, tuple(frame.X.columns), maps, params,
                           int(best), tuple(cv), calib, threshold, split, metrics, test, tf,
                           frame.policy.to_dict(),

@@ -22,6 +22,7 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
     from cin_ml.errors import DataError
     from cin_ml.fairness import (
         audit,
+        calibration_within_groups,
         load_policy,
         mitigation_experiment,
         plot_disparities,
@@ -37,8 +38,11 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
         raise DataError(f"run {run_id}: evaluation/test_predictions.parquet lacks column(s) "
                         f"{missing} needed by the fairness policy")
     threshold = bundle.threshold
+    # pooled out-of-time predictions: each student at the threshold of the model that made it
+    rows_thr = (preds["threshold"].to_numpy(dtype=float) if "threshold" in preds.columns
+                else threshold)
     if "flagged" in preds.columns:
-        off = int(((preds["score"] >= threshold).astype(int)
+        off = int(((preds["score"] >= rows_thr).astype(int)
                    != preds["flagged"].astype(int)).sum())
         if off:
             raise DataError(f"run {run_id}: 'flagged' disagrees with score >= threshold "
@@ -46,11 +50,12 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
     p_true = preds["p_true"] if "p_true" in preds.columns and preds["p_true"].notna().all() \
         else None
     progress(f"auditing {len(preds):,} test students on {len(policy.groupings)} breakdowns")
-    result = audit(preds["y_true"], preds["score"], threshold, preds[list(policy.attributes)],
+    result = audit(preds["y_true"], preds["score"], rows_thr, preds[list(policy.attributes)],
                    policy, n_boot=n_boot, p_true=p_true)
     attr = policy.mitigation_attribute or _worst_attribute(result, policy.primary_metric)
     progress(f"mitigation experiment on {attr}")
-    mit = mitigation_experiment(preds["y_true"], preds["score"], threshold, preds[attr], policy)
+    mit = mitigation_experiment(preds["y_true"], preds["score"], rows_thr, preds[attr],
+                                policy)
     primary = policy.primary_metric
     figs = {f"fairness/plots/disparities_{primary}.png": plot_disparities(result, primary),
             "fairness/plots/mitigation_tradeoff.png": plot_tradeoff(mit)}
@@ -60,7 +65,10 @@ def run_audit(run_id: str, policy_path: Path | str | None = None, *,
             result, primary, breakdowns=inter)
     for a in policy.attributes:
         figs[Artifact.plot(Artifact.FAIRNESS_PLOTS, f"rates_{a}")] = plot_group_rates(result, a)
-    files = {Artifact.FAIRNESS_AUDIT: result.to_dict(),
+    progress("calibration within groups")
+    cal = calibration_within_groups(preds["y_true"], preds["score"],
+                                    preds[list(policy.attributes)], policy, n_boot=n_boot)
+    files = {Artifact.FAIRNESS_AUDIT: {**result.to_dict(), "calibration_within_groups": cal},
              Artifact.FAIRNESS_MITIGATION: mit.to_dict(), **figs}
     progress(f"logging {len(files)} fairness artifacts to run {run_id}")
     logged = bundle.log_artifacts(files)

@@ -161,6 +161,27 @@ def _metrics(ev: RunEvidence, s: GovernanceSettings) -> GateResult:
     return GateResult("metrics", not bad, "; ".join(bad or ok) or "no floors configured")
 
 
+def baseline_result(metrics: Mapping[str, float], s: GovernanceSettings) -> GateResult:
+    """The ``baseline`` gate: recall at the served capacity must beat the context-only model
+    (school, IMSE decile, cohort) on the same students, by ``[floors] context_margin``
+    (``context_rule``: the difference's interval lower bound, or its estimate)."""
+    f = s.floors
+    key = ("recall_gain_over_context_ci_low" if f.context_rule == "interval"
+           else "recall_gain_over_context")
+    gain, model = metrics.get(key), metrics.get("test_recall_at_capacity")
+    ctx, est = metrics.get("context_recall_at_capacity"), metrics.get("recall_gain_over_context")
+    if gain is None or model is None or ctx is None:
+        return GateResult("baseline", False, "the evaluation has no context-only baseline "
+                                             "(retrain with this version of cin-ml)")
+    what = (f"recall at capacity {model:.3f} vs context-only {ctx:.3f} (difference "
+            f"{est:+.3f}" + (f", interval low {gain:+.3f})" if key != "recall_gain_over_context"
+                             else ")"))
+    if gain > f.context_margin:
+        return GateResult("baseline", True, what)
+    return GateResult("baseline", False, f"{what}: does not beat the context-only model by "
+                                         f"more than {f.context_margin:g}")
+
+
 def _accepted(key: str, accepted: list[str]) -> bool:
     b, _, m = key.partition(":")
     return key in accepted or f"{b}:*" in accepted or f"*:{m}" in accepted
@@ -265,6 +286,7 @@ def evaluate_gates(model: str, version: str, alias: str, tags: Mapping[str, str]
            "approval": lambda: _approval(tags, review, today),
            "card": lambda: _card(tags, review, ev),
            "metrics": lambda: _metrics(ev, s),
+           "baseline": lambda: baseline_result(ev.metrics, s),
            "fairness": lambda: _fairness(review, ev),
            "feature_policy": lambda: _feature_policy(ev),
            "consent": lambda: consent_result(scope, consent, s.governance.purpose, today,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -10,8 +11,8 @@ from cin_ml.config import Settings, config_path, load_settings
 from cin_ml.errors import GovernanceError
 from cin_ml.registry._identity import check_identity
 
-GATES = ("history", "approval", "card", "metrics", "fairness", "feature_policy", "consent",
-         "operator")
+GATES = ("history", "approval", "card", "metrics", "baseline", "fairness", "feature_policy",
+         "consent", "operator")
 """Every promotion gate, in the order they are reported. ``history`` (the version's tags
 agree with the governance history) is always evaluated, whatever ``[gates]`` lists."""
 
@@ -46,6 +47,8 @@ class FloorSettings(Settings):
     min: dict[str, float] = Field(default_factory=dict)
     beat: dict[str, str] = Field(default_factory=dict)
     margin: float = 0.0
+    context_margin: float = Field(0.0, ge=-1, le=1)
+    context_rule: Literal["interval", "estimate"] = "interval"
 
 
 class GateSettings(Settings):

@@ -70,6 +70,9 @@ class SimulationConfig(Settings):
     disparity: Disparity | None = None
     class_size: int = Field(25, ge=10, le=40)
     pandemic_year: int = 2020
+    student_signal: bool = True
+    """False: the grade-4 exam depends only on the school and year (a test knob: a model
+    then cannot beat the context-only baseline)."""
 
     @property
     def last_school_year(self) -> int:

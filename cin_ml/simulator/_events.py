@@ -63,6 +63,13 @@ def exams(cfg: SimulationConfig, st: pd.DataFrame, enr: pd.DataFrame, t_effect: 
     lit4 = st["literacy"].to_numpy() + 1.5 * st["slope"].to_numpy()
     plan4 = (st["plan"] & (st["plan_grade"] <= 4)).to_numpy()
     mu = 73 + 11 * (lit4 - 0.3 * plan4)
+    if not cfg.student_signal:
+        # knob: the exam depends on the school and year only (the mean of its grade-4
+        # students), nothing the student's own history could reveal
+        school_mean = pd.Series(mu[idx]).groupby(
+            [g4["school"].to_numpy(), g4["school_year"].to_numpy()]).transform("mean")
+        mu = np.full(n, float(mu.mean()))
+        mu[idx] = school_mean.to_numpy()
     p_true = exam_fail_probability_marginal(mu)
     te = t_effect[g4["teacher"].to_numpy()]
     pand = 0.2 * (g4["school_year"].to_numpy() == cfg.pandemic_year)

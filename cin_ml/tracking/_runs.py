@@ -40,6 +40,13 @@ def flat_metrics(m: Mapping[str, Any]) -> dict[str, float]:
         if isinstance(v, float) and not math.isnan(v):
             out[f"test_{k}_at_indicator_rate"] = v
     out["test_ece"] = float(m["reliability"]["ece"])
+    ctx = m.get("context_baseline") or {}
+    if ctx.get("recall_at_capacity") is not None:      # the context-only baseline gate's input
+        out["test_recall_at_capacity"] = float(ctx["recall_at_capacity"])
+        out["context_recall_at_capacity"] = float(ctx["context_recall_at_capacity"])
+        for side, key in (("estimate", ""), ("low", "_ci_low"), ("high", "_ci_high")):
+            if ctx["difference"].get(side) is not None:
+                out[f"recall_gain_over_context{key}"] = float(ctx["difference"][side])
     for name, ci in m["bootstrap"]["intervals"].items():
         for side in ("low", "high"):
             if ci[side] is not None:
@@ -92,7 +99,9 @@ def log_training(run_id: str, result, *, data_dir: str, data_form: str,
                   "threshold": result.threshold["value"],
                   "capacity": result.threshold["capacity"],
                   "train_cohorts": ",".join(map(str, result.split.train)),
-                  "valid_cohort": result.split.valid, "test_cohort": result.split.test,
+                  "valid_cohort": result.split.valid,
+                  "test_cohort": ",".join(map(str, result.split.test_cohorts
+                                              or (result.split.test,))),
                   "monotone_families": ",".join(
                       f"{k}:{v}" for k, v in (getattr(result, "monotone", None) or {})
                       .get("families", {}).items() if v != "free") or "none",

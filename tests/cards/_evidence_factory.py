@@ -20,7 +20,7 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
     from cin_ml.cards import CardEvidence
     from cin_ml.errors import SmallGroupWarning
     from cin_ml.explain import explain_cohort, load_explain_settings
-    from cin_ml.fairness import audit, load_policy
+    from cin_ml.fairness import audit, calibration_within_groups, load_policy
     from cin_ml.features import AUDIT_ATTRIBUTES, build_features, load_feature_settings
     from cin_ml.models import load_model_settings, train_model
 
@@ -39,7 +39,7 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallGroupWarning)
         fair = audit(test["y_true"].to_numpy(), test["score"].to_numpy(),
-                     result.threshold["value"], test[list(policy.attributes)], policy)
+                     test["threshold"].to_numpy(), test[list(policy.attributes)], policy)
         settings, _ = load_explain_settings()
         settings = settings.model_copy(update={"num_threads": 1, "global_sample": 400,
                                                "stability_resamples": 5})
@@ -63,6 +63,10 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
     evaluation = {**result.metrics, "threshold": result.threshold,
                   "split": result.split.to_dict()}
     ev = CardEvidence(run=run, model_meta=result.model_meta(), evaluation=evaluation,
-                      feature_policy=result.policy, fairness=fair.to_dict(),
+                      feature_policy=result.policy, fairness={
+                          **fair.to_dict(),   # as pipeline.run_audit logs it
+                          "calibration_within_groups": calibration_within_groups(
+                              test["y_true"], test["score"], test[list(policy.attributes)],
+                              policy)},
                       explain=explain)
     return Made(ev, result, fair, e)

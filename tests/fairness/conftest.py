@@ -11,12 +11,14 @@ from cin_ml.fairness import load_policy
 
 
 def make_predictions(n: int, seed: int = 0, miss_group: tuple[str, str] | None = None,
-                     miss_strength: float = 0.0, small_cell: bool = False):
+                     miss_strength: float = 0.0, small_cell: bool = False,
+                     decimals: int | None = 4):
     """Calibrated-ish scores and labels with audit attributes shaped like the contract.
 
     ``miss_group=("language_group", "allophone")`` with ``miss_strength`` > 0 lowers the scores
     of that group's at-risk students (a feature measured worse for them): their FNR rises.
     ``small_cell`` adds a handful of students in a rare group ("autre") to test suppression.
+    ``decimals=None`` keeps the raw scores (as ``cin-ml audit`` sees a calibrated model's).
     """
     rng = np.random.default_rng(seed)
     groups = pd.DataFrame({
@@ -38,7 +40,7 @@ def make_predictions(n: int, seed: int = 0, miss_group: tuple[str, str] | None =
         hit = (groups[miss_group[0]] == miss_group[1]).to_numpy() & (y == 1)
         score_logit = np.where(hit, score_logit - miss_strength, score_logit)
     score = 1 / (1 + np.exp(-score_logit))
-    return y, np.round(score, 4), groups, p_true
+    return y, (score if decimals is None else np.round(score, decimals)), groups, p_true
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,8 @@ def _write(tmp_path, text):
 
 
 @pytest.mark.parametrize(("edit", "key"), [
-    (lambda b: b.replace("fnr_ceiling = 0.5", "fnr_ceiling = 0.5\nfnr_celing = 0.4"),
+    (lambda b: b.replace('fnr_ceiling = "relative"',
+                            'fnr_ceiling = "relative"\nfnr_celing = 0.4'),
      "fnr_celing"),
     (lambda b: b.replace("min_group_size = 50", "min_group_size = 0"), "min_group_size"),
     (lambda b: b.replace("ratio = [0.8, 1.25]", "ratio = [1.2, 0.8]", 1), "ratio"),

@@ -98,8 +98,10 @@ def test_promote_and_stock_client_loads_champion(ctx, runs):
     bundle = load_run_bundle(rid)
     X = bundle.test_features.head(20)
     got = model.predict(bundle.encode(X[bundle.features]))
-    # the stock client returns the calibrated probabilities training evaluated
-    scores = bundle.test_predictions.set_index("student_id").loc[X["student_id"], "score"]
+    # the stock client returns the calibrated probabilities of the served model (retrained on
+    # every labelled cohort: its scores of the test students are logged as served_score)
+    scores = bundle.test_predictions.set_index("student_id").loc[X["student_id"],
+                                                                 "served_score"]
     assert got == pytest.approx(scores.to_numpy(), abs=1e-6)
     assert verify(ctx).ok
 
