@@ -33,6 +33,7 @@ class ProtocolSplit:
     train: tuple = ()
     valid: str = ""
     test: str = ""
+    test_cohorts: tuple = ()
 
     def to_dict(self) -> dict:
         return {"protocol": self.protocol, "n_train": self.n_train, "n_test": self.n_test,
