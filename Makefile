@@ -34,7 +34,7 @@ lint: $(STAMP)
 
 # Notebooks run top to bottom on a small simulated CSS, in a throw-away workspace.
 test: lint $(CHROMIUM) postgres
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=25 tests
 	nbwork=$$(mktemp -d) && CIN_ML_NB_STUDENTS=4000 CIN_ML_NB_WORKDIR=$$nbwork \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks; rc=$$?; \
 	  rm -rf $$nbwork; exit $$rc

@@ -116,9 +116,10 @@ X = pd.read_parquet(client.download_artifacts(run_id, "evaluation/test_features.
 pred = pd.read_parquet(client.download_artifacts(run_id,
                                                 "evaluation/test_predictions.parquet"))
 from cin_ml.tracking import load_run_bundle
-X = X.merge(pred[["student_id", "score"]], on="student_id")
+# the served model's own scores (`score` is each rolling-origin fold model's out-of-time one)
+X = X.merge(pred[["student_id", "served_score"]], on="student_id")
 p = model.predict(load_run_bundle(run_id).encode(X))
-assert abs(pd.Series(p).to_numpy() - X["score"].to_numpy()).max() < 1e-9
+assert abs(pd.Series(p).to_numpy() - X["served_score"].to_numpy()).max() < 1e-9
 print("pyfunc ok", len(p))
 """
     done = subprocess.run([str(BIN / "python"), "-c", check], cwd=work, env=env,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 
 from cin_ml.errors import ConfigError
 
@@ -47,7 +48,26 @@ def print_pdf(pages: dict[str, str]) -> dict[str, bytes]:
                           "(pip install playwright; no browser download: Debian's chromium "
                           "is used)") from None
     exe = chromium_path()
-    out = {}
+    out: dict[str, bytes] = {}
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _print(sync_playwright, exe, pages, out)
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    # Playwright's sync API refuses a thread that already runs an event loop (a notebook's
+    # kernel, or another Playwright session): print from a thread of its own.
+    worker = threading.Thread(target=run, name="cin-ml-print-pdf")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return out
+
+
+def _print(sync_playwright, exe: str, pages: dict[str, str], out: dict[str, bytes]) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
         try:
@@ -59,4 +79,3 @@ def print_pdf(pages: dict[str, str]) -> dict[str, bytes]:
                                      prefer_css_page_size=True)
         finally:
             browser.close()
-    return out

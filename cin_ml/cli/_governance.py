@@ -85,16 +85,19 @@ def review(
         for c in s.get("monitoring_conditions", []):
             console.print(f"condition: {esc(c['text'])}")
         console.print(f"bound to card {esc(s['card_sha256'])} · history event #{esc(s['event'])}")
-        _print_reviewed(s.get("reviewed_card"))
+        _print_reviewed(s.get("reviewed_card"), s.get("reviewed_local"))
 
     _run(go)
 
 
-def _print_reviewed(rc: dict | None) -> None:
+def _print_reviewed(rc: dict | None, local: dict | None = None) -> None:
     """Where the reader finds the card with the decision (or why it was not rendered)."""
     if not rc:
         return
-    if rc.get("files"):
+    if local:
+        console.print(f"card with the decision: {esc(', '.join(local.values()))}",
+                      soft_wrap=True)
+    elif rc.get("files"):
         console.print(f"card with the decision: {esc(', '.join(rc['files']))} in run "
                       f"{esc(rc['run_id'])}", soft_wrap=True)
     elif rc.get("note"):
@@ -131,7 +134,7 @@ def promote(
         console.print(f"[bold]{esc(s['model'])}@{esc(s['alias'])}[/] → "
                       f"v{esc(s['version'])}{esc(prev)} · "
                       f"history event #{esc(s['event'])}")
-        _print_reviewed(s.get("reviewed_card"))
+        _print_reviewed(s.get("reviewed_card"), s.get("reviewed_local"))
 
     _run(go)
 

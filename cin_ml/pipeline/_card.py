@@ -64,6 +64,20 @@ def _reviewed_copies(reader, run_id: str, sha256: str, local: Path) -> dict[str,
     return {lang: str(local / "reviewed" / f"card.{lang}.html") for lang in found}
 
 
+def refresh_reviewed_card(run_id: str, out: Path | str = "reports/cards", *,
+                          tracking_uri: str | None = None) -> dict[str, str]:
+    """Copy the run's reviewed card (``card/reviewed/``) next to the card ``cin-ml card`` wrote
+    in ``<out>/<run_id>/`` (nothing when that folder holds no card): ``{lang: path}``."""
+    from cin_ml import tracking
+
+    local = Path(out) / run_id
+    sha_file = local / "card.sha256"
+    if not sha_file.is_file():
+        return {}
+    sha = sha_file.read_text(encoding="ascii").strip()
+    return _reviewed_copies(tracking.RunReader(tracking_uri), run_id, sha, local)
+
+
 def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *,
              sections: Path | str | None = None, ready: bool = False,
              virtual_report: Path | str | None = None, tracking_uri: str | None = None,

@@ -70,11 +70,12 @@ def run_review(model: str, version: str, *, approve: bool, reviewer: str | None,
         return _on_server(url, "review", progress, model=model, version=str(version),
                           approve=approve, reviewer=reviewer, comment=comment,
                           conditions=conditions, accept_fairness=list(accept_fairness),
-                          expires=expires)
+                          expires=expires, condition_rules=list(condition_rules))
     ctx = _governance_ctx(config, tracking_uri=tracking_uri, demo_key=demo_key)
-    return review(ctx, model, version, reviewer=reviewer, approve=approve, comment=comment,
-                  conditions=conditions, accept_fairness=accept_fairness, expires=until,
-                  condition_rules=condition_rules)
+    return _with_local_card(review(
+        ctx, model, version, reviewer=reviewer, approve=approve, comment=comment,
+        conditions=conditions, accept_fairness=accept_fairness, expires=until,
+        condition_rules=condition_rules), tracking_uri)
 
 
 def run_promote(model: str, version: str, *, alias: str = "champion",
@@ -90,7 +91,20 @@ def run_promote(model: str, version: str, *, alias: str = "champion",
                           alias=alias, operator=operator, why=why)
     ctx = _governance_ctx(config, consent, tracking_uri, demo_key=demo_key)
     progress(f"checking the {alias} gates of {model} v{version}")
-    return promote(ctx, model, version, alias=alias, operator=operator, why=why)
+    return _with_local_card(promote(ctx, model, version, alias=alias, operator=operator,
+                                    why=why), tracking_uri)
+
+
+def _with_local_card(result: dict, tracking_uri: str | None) -> dict:
+    """Refresh the local copy of the card with the decision (``reports/cards/<run>/reviewed/``)
+    when this workspace holds the run's card (``cin-ml card`` wrote it here)."""
+    from cin_ml.pipeline._card import refresh_reviewed_card
+
+    rc = result.get("reviewed_card") or {}
+    if rc.get("run_id") and rc.get("files"):
+        result["reviewed_local"] = refresh_reviewed_card(rc["run_id"],
+                                                         tracking_uri=tracking_uri)
+    return result
 
 
 def run_rollback(model: str, *, operator: str | None = None, why: str = "",
@@ -102,8 +116,9 @@ def run_rollback(model: str, *, operator: str | None = None, why: str = "",
 
     if url := _server(tracking_uri):
         return _on_server(url, "rollback", progress, model=model, operator=operator, why=why)
-    return rollback(_governance_ctx(config, consent, tracking_uri, demo_key=demo_key), model,
-                    operator=operator, why=why)
+    return _with_local_card(rollback(_governance_ctx(config, consent, tracking_uri,
+                                                     demo_key=demo_key),
+                                     model, operator=operator, why=why), tracking_uri)
 
 
 def run_compare(model: str, *, config: Path | str | None = None,

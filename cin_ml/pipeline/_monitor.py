@@ -82,11 +82,13 @@ def run_monitor(model: str, data: Path | str, *, out: Path | str = "reports",
     conditions = review.get("monitoring_conditions") or []
     approved = {k: v for k, v in flat_metrics(bundle.evaluation).items()
                 if k.startswith("test_")}
-    test_cohort = bundle.params.get("test_cohort")
+    # the latest labelled test cohort (rolling-origin runs log them comma-separated)
+    test_cohorts = [int(float(c)) for c in str(bundle.params.get("test_cohort") or "").split(",")
+                    if c.strip()]
     progress(f"scoring the newest cohort of {data} with {served.ref}")
     report = monitor_extract(
         bundle, tables, _reference(bundle, progress), settings,
-        after_cohort=int(float(test_cohort)) if test_cohort not in (None, "") else None,
+        after_cohort=max(test_cohorts) if test_cohorts else None,
         conditions=conditions, approved=approved,
         prior_estimate=_prior_estimate(served.name, store),
         model_info={"name": served.name, "alias": served.alias, "version": served.version,

@@ -72,7 +72,8 @@ def act_on_server(tracking_uri: str, action: str, params: Mapping[str, Any] | No
     params
         The action's arguments by name, as the local functions take them: ``register``:
         ``run_id``; ``review``: ``model``, ``version``, ``approve``, ``comment``,
-        ``conditions``, ``accept_fairness`` (list), ``expires`` (YYYY-MM-DD); ``promote``:
+        ``conditions``, ``condition_rules`` (list of conditions as code), ``accept_fairness``
+        (list), ``expires`` (YYYY-MM-DD); ``promote``:
         ``model``, ``version``, ``alias``, ``why``; ``rollback``: ``model``, ``why``;
         ``check``: ``on_date``. ``author`` / ``reviewer`` / ``operator`` / ``actor``, when
         given, must name the authenticated user (normalized) or the service refuses.

@@ -149,7 +149,8 @@ def _review(svc: GovernanceService, who: str, p: dict) -> dict:
     return review(svc.ctx(), p["model"], p["version"], reviewer=who,
                   approve=bool(p["approve"]), comment=p.get("comment", ""),
                   conditions=p.get("conditions", ""),
-                  accept_fairness=tuple(p.get("accept_fairness") or ()), expires=until)
+                  accept_fairness=tuple(p.get("accept_fairness") or ()), expires=until,
+                  condition_rules=tuple(p.get("condition_rules") or ()))
 
 
 def _promote(svc: GovernanceService, who: str, p: dict) -> dict:

@@ -27,7 +27,8 @@ def test_the_queue_groups_versions_by_state_and_expires_past_approvals(review_st
     assert m["versions"]["pending"][0]["fairness_fails"] == ["language_group:fnr", "sex:fnr"]
     later = review_queue(make_test_ctx(TODAY + dt.timedelta(days=366)))["models"][0]
     assert [r["version"] for r in later["versions"]["expired"]] == [review_store["champion"]]
-    assert later["counts"] == {"pending": 1, "approved": 0, "rejected": 0, "expired": 1}
+    assert later["counts"] == {"pending": 1, "breached": 0, "approved": 0, "rejected": 0,
+                              "expired": 1}
 
 
 def test_a_changed_card_file_is_named_and_no_longer_served(review_store):

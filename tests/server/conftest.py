@@ -28,8 +28,18 @@ def team_server(tmp_path_factory):
     srv = TeamServer(tmp_path_factory.mktemp("team"), db, free_port())
     try:
         srv.launch()
-        srv.data = _simulated(tmp_path_factory.mktemp("server-data"))  # while it starts
-        srv.wait()
+        data = _simulated(tmp_path_factory.mktemp("server-data"))  # while it starts
+        for attempt in range(3):
+            try:
+                srv.wait()
+                break
+            except RuntimeError as exc:
+                # a free port can be taken by another process before the server binds it
+                if attempt == 2 or "in use" not in str(exc):
+                    raise
+                srv = TeamServer(tmp_path_factory.mktemp("team"), db, free_port())
+                srv.launch()
+        srv.data = data
         yield srv
     finally:
         srv.stop()
