@@ -44,9 +44,10 @@ def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | Non
     return report, None, digests
 
 
-def _reviewed_copies(reader, run_id: str, sha256: str, local: Path) -> dict[str, str]:
+def _reviewed_copies(reader, run_id: str, sha256: str | None, local: Path) -> dict[str, str]:
     """The registry's reviewed rendering of this card (``card/reviewed/``), copied next to
-    the local card when the run has one for the same card hash: ``{lang: path}``."""
+    the local card when the run has one for the same card hash (any, when ``sha256`` is
+    None: the registry has just rendered it): ``{lang: path}``."""
     from cin_ml.cards import LANGS
     from cin_ml.extract import atomic_dir
     from cin_ml.run_contract import Artifact
@@ -54,7 +55,7 @@ def _reviewed_copies(reader, run_id: str, sha256: str, local: Path) -> dict[str,
     found = {}
     for lang in LANGS:
         raw = reader.raw(run_id, Artifact.card_reviewed_html(lang))
-        if raw is not None and sha256.encode("ascii") in raw:
+        if raw is not None and (sha256 is None or sha256.encode("ascii") in raw):
             found[lang] = raw
     if not found:
         return {}
@@ -71,11 +72,9 @@ def refresh_reviewed_card(run_id: str, out: Path | str = "reports/cards", *,
     from cin_ml import tracking
 
     local = Path(out) / run_id
-    sha_file = local / "card.sha256"
-    if not sha_file.is_file():
+    if not (local / "card.sha256").is_file():
         return {}
-    sha = sha_file.read_text(encoding="ascii").strip()
-    return _reviewed_copies(tracking.RunReader(tracking_uri), run_id, sha, local)
+    return _reviewed_copies(tracking.RunReader(tracking_uri), run_id, None, local)
 
 
 def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *,
