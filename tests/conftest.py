@@ -49,7 +49,8 @@ def _restore_tracking_uri():
 @pytest.fixture(scope="session")
 def fast_models_config():
     """``make(folder, n_boot) -> path`` of a models.toml for fast tests: no CV tuning, one
-    thread, ``n_boot`` bootstrap replicates (the rest as the active config folder's
+    thread, ``n_boot`` bootstrap replicates, the audit's power rule off (K = test_cohorts
+    rolling-origin folds, not as many as small data allow) (the rest as the active config folder's
     models.toml, the packaged one unless $CIN_ML_CONFIG_DIR is set)."""
     import re
 
@@ -58,7 +59,8 @@ def fast_models_config():
     def make(folder, n_boot: int):
         base = config_path("models")
         text = base.read_text(encoding="utf-8")
-        for key, value in (("n_folds", 0), ("n_boot", n_boot), ("num_threads", 1)):
+        for key, value in (("n_folds", 0), ("n_boot", n_boot), ("num_threads", 1),
+                           ("min_test_at_risk", 0)):
             text, n = re.subn(rf"(?m)^{key} = \d+", f"{key} = {value}", text)
             assert n >= 1, f"{base} has no '{key} =' line"
         p = folder / "models.toml"

@@ -31,7 +31,10 @@ def over_time(rolling: Mapping | None) -> tuple[tuple[CohortRow, ...], Stability
     return rows, Stability(auc_low=auc[0], auc_high=auc[1], recall_low=rec[0],
                            recall_high=rec[1],
                            intervals_overlap=bool(st.get("intervals_overlap", True)),
-                           lowest_auc_cohort=st.get("lowest_auc_cohort"))
+                           lowest_auc_cohort=st.get("lowest_auc_cohort"),
+                           k_configured=rolling.get("k_configured"),
+                           min_test_at_risk=rolling.get("min_test_at_risk"),
+                           test_at_risk=rolling.get("test_at_risk"))
 
 
 def stability_sentence(rows: tuple[CohortRow, ...], st: Stability | None, s: dict,
@@ -44,4 +47,19 @@ def stability_sentence(rows: tuple[CohortRow, ...], st: Stability | None, s: dic
                                   auc_lo=num(st.auc_low, 3), auc_hi=num(st.auc_high, 3),
                                   rec_lo=num(st.recall_low, 2), rec_hi=num(st.recall_high, 2))
     verdict = s["stab_stable"] if st.intervals_overlap else s["stab_moves"]
-    return f"{text} {verdict.format(worst=st.lowest_auc_cohort)}"
+    return " ".join(x for x in (_why_k(len(rows), st, s, num), text,
+                                verdict.format(worst=st.lowest_auc_cohort)) if x)
+
+
+def _why_k(k: int, st: Stability, s: dict, num) -> str:
+    """Why there are K test cohorts when K is not models.toml's ``test_cohorts``: the power
+    rule added cohorts (reaching its target of at-risk students, or as many as the labelled
+    cohorts allow), or the data allowed fewer."""
+    k0 = st.k_configured
+    if not k0 or k == k0:
+        return ""
+    if k < k0:
+        return s["k_fewer"].format(k=k, k0=k0)
+    need, got = st.min_test_at_risk or 0, st.test_at_risk or 0
+    key = "k_more" if got >= need else "k_most"
+    return s[key].format(k=k, k0=k0, need=num(need, 0), n=num(got, 0))

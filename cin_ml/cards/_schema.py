@@ -111,6 +111,9 @@ class Stability(_Model):
     recall_high: float | None = None
     intervals_overlap: bool = True
     lowest_auc_cohort: int | None = None
+    k_configured: int | None = None       # test_cohorts of models.toml
+    min_test_at_risk: int | None = None   # the power rule's target (0: off)
+    test_at_risk: int | None = None       # at-risk students in the pooled test cohorts
 
 
 class Metrics(_Model):

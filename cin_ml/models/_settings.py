@@ -102,6 +102,7 @@ class ValidationSettings(Settings):
     min_label_coverage: float = Field(0.95, gt=0, le=1)
     min_cohort_labelled: int = Field(50, ge=1)
     test_cohorts: int = Field(3, ge=1, le=10)
+    min_test_at_risk: int = Field(0, ge=0)
     min_train_cohorts: int = Field(2, ge=1, le=10)
     refit_on_all: bool = True
 

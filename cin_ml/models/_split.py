@@ -44,6 +44,7 @@ class RollingPlan:
     folds: tuple[CohortSplit, ...]
     final: CohortSplit
     refit: bool
+    test_at_risk: int = 0       # students with the outcome in the pooled test cohorts
 
 
 def _labelled(population: pd.DataFrame, settings: ValidationSettings, task: str
@@ -79,12 +80,27 @@ def cohort_split(population: pd.DataFrame, settings: ValidationSettings,
     return CohortSplit(tuple(ok[:-2]), ok[-2], ok[-1], excluded, coverage)
 
 
+def _test_cohort_count(ok: list[int], at_risk: pd.Series, settings: ValidationSettings
+                       ) -> int:
+    """K: ``test_cohorts``, raised one cohort at a time while the pooled test cohorts hold
+    fewer than ``min_test_at_risk`` students with the outcome (the audit's power rule),
+    never beyond what leaves ``min_train_cohorts`` training cohorts before each fold, and
+    at least one. Only labels are counted, never a model's results."""
+    most = max(1, len(ok) - 1 - settings.min_train_cohorts)
+    k = max(1, min(settings.test_cohorts, most))
+    while k < most and int(at_risk.reindex(ok[-k:]).fillna(0).sum()) < \
+            settings.min_test_at_risk:
+        k += 1
+    return k
+
+
 def rolling_plan(population: pd.DataFrame, settings: ValidationSettings,
                  task: str) -> RollingPlan:
-    """Rolling-origin folds: each of the last ``settings.test_cohorts`` labelled cohorts
-    (fewer when the data do not leave ``min_train_cohorts`` training cohorts before each,
-    but at least one) is tested by a model
+    """Rolling-origin folds: each of the last K labelled cohorts is tested by a model
     trained on the cohorts before it, the one just before serving as validation cohort.
+    K is ``settings.test_cohorts``, raised while the pooled test cohorts hold fewer than
+    ``min_test_at_risk`` students with the outcome, and lowered (to at least one) when the
+    data do not leave ``min_train_cohorts`` training cohorts before each fold.
 
     Raises
     ------
@@ -93,7 +109,9 @@ def rolling_plan(population: pd.DataFrame, settings: ValidationSettings,
     """
     ok, coverage = _labelled(population, settings, task)
     excluded = {c: v for c, v in coverage.items() if c not in ok}
-    k = max(1, min(settings.test_cohorts, len(ok) - 1 - settings.min_train_cohorts))
+    at_risk = population.loc[population["label"] == 1].groupby("cohort_year").size()
+    at_risk.index = at_risk.index.astype(int)
+    k = _test_cohort_count(ok, at_risk, settings)
     tests = tuple(ok[-k:])
     folds = tuple(CohortSplit(tuple(ok[:i - 1]), ok[i - 1], ok[i], excluded, coverage,
                               tests) for i in range(len(ok) - k, len(ok)))
@@ -101,4 +119,5 @@ def rolling_plan(population: pd.DataFrame, settings: ValidationSettings,
         final = CohortSplit(tuple(ok[:-1]), ok[-1], ok[-1], excluded, coverage, tests)
     else:
         final = folds[-1]
-    return RollingPlan(folds=folds, final=final, refit=settings.refit_on_all)
+    return RollingPlan(folds=folds, final=final, refit=settings.refit_on_all,
+                       test_at_risk=int(at_risk.reindex(list(tests)).fillna(0).sum()))

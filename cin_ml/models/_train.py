@@ -252,6 +252,8 @@ def train_model(frame: FeatureFrame, settings: ModelSettings | None = None,
     rows = cohort_table(test, s.threshold.capacity, s.calibration.n_bins,
                         s.evaluation.n_boot, s.evaluation.ci_level, s.evaluation.seed)
     metrics["rolling"] = {"k": len(plan.folds), "k_configured": s.validation.test_cohorts,
+                          "min_test_at_risk": s.validation.min_test_at_risk,
+                          "test_at_risk": plan.test_at_risk,
                           "refit_on_all": plan.refit, "folds": folds_meta, "cohorts": rows,
                           "stability": stability(rows)}
     tf = Xe[te].reset_index()

@@ -183,3 +183,39 @@ def test_injected_mark_inflation_fails_that_group_on_fnr(injected, neutral, poli
     # every other fail is backed by the truth (e.g. 1st/2nd-generation students, mostly
     # allophone, inherit the injected disparity)
     assert _unbacked_fails(injected, te, policy) == []
+
+
+@pytest.mark.slow
+def test_demo_size_audit_decides_most_at_a_glance_rows_and_none_against_truth(policy):
+    """The demo's CSS (20,000 students, seed 7) with the packaged models.toml: the power rule
+    pools enough test cohorts that at least 4 of the 6 at-a-glance FNR verdicts of
+    ecriture_4e decide, and no decision contradicts the simulator's truth (K = 3 alone
+    decides 2: benchmarks/pooled_audit.py)."""
+    from cin_ml.features import build_features
+    from cin_ml.models import load_model_settings, train_model
+    from cin_ml.simulator import SimulationConfig, simulate
+    from tests.fairness._glance import at_a_glance
+
+    ms = load_model_settings()
+    ms = ms.model_copy(update={
+        "evaluation": ms.evaluation.model_copy(update={"n_boot": 20}),
+        "validation": ms.validation.model_copy(update={"refit_on_all": False})})
+    sim = simulate(SimulationConfig(n_students=20_000, seed=7))
+    p = sim.truth.students.set_index("student_id")["p_ecriture_4e"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        res = train_model(build_features(sim.tables, "ecriture_4e"), ms, p_true=p)
+    rolling = res.metrics["rolling"]
+    assert rolling["k"] > rolling["k_configured"]                 # the rule added cohorts
+    assert rolling["test_at_risk"] == int(res.test["y_true"].sum())
+    te = res.test
+    fair = audit(te["y_true"], te["score"], te["threshold"].to_numpy(),
+                 te[list(policy.attributes)].astype(str), policy, p_true=te["p_true"])
+    rows = at_a_glance(fair, policy)
+    assert len(rows) == len(policy.attributes) + 1
+    decided = [r.name for r in rows if r.verdict in ("pass", "fail")]
+    assert len(decided) >= 4, [(r.name, r.verdict) for r in rows]
+    assert not [r.name for r in rows if r.contradicts], rows
+    for r in rows:                          # every inconclusive row says what it could detect
+        if r.verdict == "inconclusive" and r.true_gap is not None:
+            assert r.mdd is not None and r.mdd > policy.tolerances["fnr"].difference

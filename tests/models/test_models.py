@@ -21,7 +21,10 @@ def fast_settings(**tuning):
     return s.model_copy(update={
         "lightgbm": s.lightgbm.model_copy(update={"num_threads": 1}),
         "tuning": s.tuning.model_copy(update=tuning or {"n_folds": 0}),
-        "evaluation": s.evaluation.model_copy(update={"n_boot": 50})})
+        "evaluation": s.evaluation.model_copy(update={"n_boot": 50}),
+        # K = 3 test cohorts: the power rule is tested in test_rolling.py and, at the demo's
+        # size, in tests/fairness/test_against_truth.py
+        "validation": s.validation.model_copy(update={"min_test_at_risk": 0})})
 
 
 def test_metrics_match_sklearn():

@@ -21,7 +21,7 @@ def _population(labelled: int, censored: int = 1) -> pd.DataFrame:
 
 
 def test_each_test_cohort_has_a_model_trained_before_it():
-    v = load_model_settings().validation
+    v = load_model_settings().validation.model_copy(update={"min_test_at_risk": 0})
     plan = rolling_plan(_population(8), v, "t")
     assert [f.test for f in plan.folds] == [2015, 2016, 2017]
     for f in plan.folds:
@@ -34,6 +34,27 @@ def test_each_test_cohort_has_a_model_trained_before_it():
     assert short.folds[0].train == (2010, 2011)
     # 3 labelled cohorts: still one fold (train, valid, test)
     assert [f.test for f in rolling_plan(_population(3), v, "t").folds] == [2012]
+
+
+def test_power_rule_adds_test_cohorts_until_enough_students_are_at_risk():
+    """K grows past test_cohorts while the pooled test cohorts hold fewer at-risk students
+    than min_test_at_risk, never past what leaves min_train_cohorts before each fold; the
+    censored cohort's at-risk students are never counted."""
+    v = load_model_settings().validation.model_copy(update={"test_cohorts": 3})
+    pop = _population(8)                              # 34 at-risk students per cohort
+
+    def plan(need):
+        return rolling_plan(pop, v.model_copy(update={"min_test_at_risk": need}), "t")
+
+    assert len(plan(0).folds) == 3 and plan(0).test_at_risk == 3 * 34
+    assert len(plan(102).folds) == 3                  # 3 cohorts hold exactly 102
+    p = plan(103)
+    assert [f.test for f in p.folds] == [2014, 2015, 2016, 2017] and p.test_at_risk == 136
+    for f in p.folds:                                 # every fold still trains before its test
+        assert max(f.train) < f.valid == f.test - 1 and len(f.train) >= v.min_train_cohorts
+    # more than the data hold: as many test cohorts as leave 2 training cohorts (5 of 8)
+    assert [f.test for f in plan(10_000).folds] == [2013, 2014, 2015, 2016, 2017]
+    assert plan(10_000).final.test_cohorts == (2013, 2014, 2015, 2016, 2017)
 
 
 def test_calibration_fit_recovers_known_miscalibration():
