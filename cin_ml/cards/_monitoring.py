@@ -2,7 +2,8 @@
 monitoring section (last report, the approval's conditions and their state).
 
 Input is the JSON report (``cin_ml.monitoring.MonitoringReport.to_dict()``); wording lives
-in ``templates/monitoring_strings.toml``, numbers are formatted by Babel for the language.
+in ``templates/monitoring_strings.toml``, metric names in the glossary (``metric``,
+``metric_short``), numbers are formatted by Babel for the language.
 The card's own files are pinned by hash at registration, so the section is rendered beside
 the card (in the report page and as its own fragment), never into the pinned card files.
 """
@@ -14,6 +15,7 @@ from functools import cache
 from importlib import resources
 
 from cin_ml.cards._labels import attribute_label, feature_label
+from cin_ml.cards._words import metric_name
 from cin_ml.glossary import fmt_int, fmt_number, fmt_percent
 
 __all__ = ["render_monitoring_report", "render_monitoring_section"]
@@ -70,7 +72,8 @@ def _context(report: dict, lang: str, model_ref: str) -> dict:
             "alabel": lambda a: attribute_label(a).get(lang),
             "ctext": lambda c: _condition_text(c, lang, s, num),
             "verdict": lambda v: s.get(f"verdict_{v}", v),
-            "fmetric": lambda m: s["fairness_metrics"].get(m, m)}
+            "metric": lambda m: metric_name(m, lang),
+            "fmetric": lambda m: metric_name(m, lang, short=True)}
 
 
 def render_monitoring_report(report: dict, lang: str = "fr", model_ref: str = "") -> str:

@@ -10,6 +10,7 @@ one entry per ``"<section>.<code>"`` key, each with ``fr`` and ``en``.
 
     label("metric.fnr", "fr")     # 'Taux de faux négatifs (élèves à risque non repérés)'
     group_label("imse_band", "8-10", "en")    # 'IMSE 8 to 10 (disadvantaged)'
+    event_label("promote.refused", "fr")      # 'Promotion (refusé)'
     attribute_label("sex × language_group", "fr")
     fmt_number(0.9764, "fr", digits=3)        # '0,976'
     fmt_percent(0.3, "fr")                    # '30 %' (non-breaking space)
@@ -24,6 +25,7 @@ from cin_ml.glossary._terms import (
     LANGS,
     GlossaryError,
     attribute_label,
+    event_label,
     glossary_keys,
     group_label,
     has_label,
@@ -36,6 +38,7 @@ __all__ = [
     "LOCALES",
     "GlossaryError",
     "attribute_label",
+    "event_label",
     "fmt_date",
     "fmt_int",
     "fmt_number",

@@ -116,3 +116,17 @@ def attribute_label(name: str, lang: str) -> str:
         key = f"attribute.{p}"
         parts.append(label(key, lang) if has_label(key) else p)
     return f" {_INTERSECTION} ".join(parts)
+
+
+def event_label(type_: str, lang: str) -> str:
+    """The reader's name of a governance history event type (``"review"``,
+    ``"promote.refused"``, ``"consent.flag"``): the glossary's ``event`` entry, else the
+    action's word with its outcome (``"Promotion (refusé)"``); a type it does not know is
+    shown as is."""
+    _check_lang(lang)
+    if has_label(f"event.{type_}"):
+        return label(f"event.{type_}", lang)
+    action, _, outcome = type_.rpartition(".")
+    if has_label(f"event.{action}") and has_label(f"event_outcome.{outcome}"):
+        return f"{label(f'event.{action}', lang)} ({label(f'event_outcome.{outcome}', lang)})"
+    return type_

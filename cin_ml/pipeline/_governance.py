@@ -57,15 +57,9 @@ def run_review(model: str, version: str, *, approve: bool, reviewer: str | None,
                condition_rules: tuple = (), progress: Progress = _quiet) -> dict:
     """Record the ethics committee's decision (``expires`` as YYYY-MM-DD; ``condition_rules``:
     conditions as code, checked by ``cin-ml monitor`` and ``governance check``)."""
-    import datetime as dt
+    from cin_ml.registry import parse_day, review
 
-    from cin_ml.errors import GovernanceError
-    from cin_ml.registry import review
-
-    try:
-        until = dt.date.fromisoformat(expires) if expires else None
-    except ValueError:
-        raise GovernanceError(f"--expires must be YYYY-MM-DD; got {expires!r}") from None
+    until = parse_day(expires, "--expires")
     if url := _server(tracking_uri):
         return _on_server(url, "review", progress, model=model, version=str(version),
                           approve=approve, reviewer=reviewer, comment=comment,
@@ -136,15 +130,9 @@ def run_governance_check(*, actor: str | None = None, on_date: str | None = None
                          tracking_uri: str | None = None, demo_key: bool = False,
                          progress: Progress = _quiet) -> dict:
     """Expire approvals, flag versions without valid consent, withdraw and restore aliases."""
-    import datetime as dt
+    from cin_ml.registry import check, parse_day
 
-    from cin_ml.errors import GovernanceError
-    from cin_ml.registry import check
-
-    try:
-        day = dt.date.fromisoformat(on_date) if on_date else None
-    except ValueError:
-        raise GovernanceError(f"--on must be YYYY-MM-DD; got {on_date!r}") from None
+    day = parse_day(on_date, "--on")
     if url := _server(tracking_uri):
         return _on_server(url, "check", progress, actor=actor, on_date=on_date)
     return check(_governance_ctx(config, consent, tracking_uri, day, demo_key=demo_key),

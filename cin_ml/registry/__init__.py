@@ -41,6 +41,7 @@ from __future__ import annotations
 from cin_ml.registry._check import CheckReport, check
 from cin_ml.registry._compare import Comparison, compare
 from cin_ml.registry._context import Ctx, make_ctx
+from cin_ml.registry._dates import parse_day
 from cin_ml.registry._evidence import RunEvidence, read_evidence
 from cin_ml.registry._gates import GateReport, GateResult, evaluate_gates
 from cin_ml.registry._history import EXPERIMENT, Event, VerifyReport
@@ -97,6 +98,7 @@ __all__ = [
     "load_governance_settings",
     "make_ctx",
     "normalize_identity",
+    "parse_day",
     "promote",
     "read_evidence",
     "recover",

@@ -207,7 +207,7 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
 
     @app.post("/models/<model>/versions/<version>/decision")
     def decide(model: str, version: str):
-        from cin_ml.registry import version_record
+        from cin_ml.registry import parse_day, version_record
 
         check_post()
         who = need_principal()
@@ -228,10 +228,10 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
                 shown=(f.get("card_sha256") or "?")[:12],
                 pinned=(rec["card_sha256"] or "?")[:12]), 409
         until = None
-        if problem is None and form["expires"].strip():
+        if problem is None:
             try:
-                until = dt.date.fromisoformat(form["expires"].strip())
-            except ValueError:
+                until = parse_day(form["expires"], "expires")
+            except CinMLError:
                 problem = w["bad_date"]
         if problem is None:
             try:

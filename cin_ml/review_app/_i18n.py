@@ -1,5 +1,7 @@
 """The page's words and numbers in French (default) or English: fixed wording from
-``strings.toml``, numbers, percentages and dates through Babel (fr_CA, en_CA)."""
+``strings.toml``; review states, verdicts, event types, attributes and groups from the
+glossary (:mod:`cin_ml.glossary`); numbers, percentages and dates through Babel (fr_CA,
+en_CA)."""
 
 from __future__ import annotations
 
@@ -11,23 +13,17 @@ from importlib import resources
 from cin_ml.glossary import (
     LOCALES,
     attribute_label,
+    event_label,
     fmt_date,
     fmt_int,
     fmt_number,
     fmt_percent,
     group_label,
+    has_label,
+    label,
 )
 
 LANGS = ("fr", "en")
-
-EVENTS = {
-    "register": ("Enregistrement", "Registration"),
-    "review": ("Décision du comité", "Committee decision"),
-    "promote": ("Promotion", "Promotion"),
-    "rollback": ("Retour arrière", "Rollback"),
-    "expire": ("Expiration", "Expiry"),
-    "withdraw": ("Retrait", "Withdrawal"),
-}
 
 
 @cache
@@ -82,10 +78,14 @@ class Words:
         return f"{self.date(iso)} {iso[11:16]}"
 
     def state(self, state: str) -> str:
-        return self.s.get(f"st_{state}", state)
+        """A version's review state in words (the glossary's ``review_state``)."""
+        key = f"review_state.{state}"
+        return label(key, self.lang) if has_label(key) else state
 
     def verdict(self, v: str | None) -> str:
-        return self.s.get(f"v_{v}", self.s["v_none"])
+        """A fairness verdict in words (the glossary's ``verdict``), or "no verdict"."""
+        key = f"verdict.{v}"
+        return label(key, self.lang) if v and has_label(key) else self.s["v_none"]
 
     def metric(self, m: str) -> str:
         return self.s.get(f"m_{m}", m)
@@ -101,12 +101,8 @@ class Words:
         return value
 
     def event(self, type_: str) -> str:
-        base, _, outcome = type_.partition(".")
-        i = LANGS.index(self.lang)
-        label = EVENTS.get(base, (base, base))[i]
-        suffix = {"refused": ("refusé", "refused"), "started": ("commencé", "started"),
-                  "aborted": ("abandonné", "aborted")}.get(outcome)
-        return f"{label} ({suffix[i]})" if suffix else label
+        """A governance history event type in words (:func:`cin_ml.glossary.event_label`)."""
+        return event_label(type_, self.lang)
 
     def task(self, task: str | None) -> str:
         """A task's name in words (the task code for a task cin-ml does not define)."""

@@ -139,13 +139,9 @@ def _register(svc: GovernanceService, who: str, p: dict) -> dict:
 
 
 def _review(svc: GovernanceService, who: str, p: dict) -> dict:
-    from cin_ml.registry import review
+    from cin_ml.registry import parse_day, review
 
-    expires = p.get("expires")
-    try:
-        until = dt.date.fromisoformat(expires) if expires else None
-    except ValueError:
-        raise GovernanceError(f"--expires must be YYYY-MM-DD; got {expires!r}") from None
+    until = parse_day(p.get("expires"), "'expires'")
     return review(svc.ctx(), p["model"], p["version"], reviewer=who,
                   approve=bool(p["approve"]), comment=p.get("comment", ""),
                   conditions=p.get("conditions", ""),
@@ -167,13 +163,9 @@ def _rollback(svc: GovernanceService, who: str, p: dict) -> dict:
 
 
 def _check(svc: GovernanceService, who: str, p: dict) -> dict:
-    from cin_ml.registry import check
+    from cin_ml.registry import check, parse_day
 
-    on = p.get("on_date")
-    try:
-        day = dt.date.fromisoformat(on) if on else None
-    except ValueError:
-        raise GovernanceError(f"--on must be YYYY-MM-DD; got {on!r}") from None
+    day = parse_day(p.get("on_date"), "'on_date'")
     return check(svc.ctx(day), actor=who).to_dict()
 
 

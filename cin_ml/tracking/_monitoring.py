@@ -10,21 +10,12 @@ Tags (``cin_ml.run_contract.Tag``): ``cin.kind=monitor``, ``cin.monitor.model``,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from cin_ml.errors import TrackingError
 from cin_ml.run_contract import MONITORING_EXPERIMENT, RunKind, Tag
-from cin_ml.tracking._artifacts import log_artifacts
-from cin_ml.tracking._store import (
-    Store,
-    _client,
-    _experiment_id,
-    as_store,
-    git_commit,
-    package_version,
-)
+from cin_ml.tracking._artifacts import log_artifacts, log_metrics
+from cin_ml.tracking._store import Store, _client, as_store, tracked_run
 
 __all__ = ["find_monitoring_runs", "log_monitoring_run"]
 
@@ -38,24 +29,11 @@ def log_monitoring_run(tags: Mapping[str, str], values: Mapping[str, float | Non
     """Create a FINISHED run in ``cin-monitoring`` with ``tags``, the report's ``values`` as
     metrics (``fnr_gap(sex)`` logged as ``fnr_gap.sex``) and ``files`` as artifacts."""
     store = as_store(store)
-    client = _client(store)
-    exp_id = _experiment_id(client, MONITORING_EXPERIMENT, store)
-    all_tags = {str(k): str(v) for k, v in {
-        Tag.KIND: RunKind.MONITOR, Tag.GIT_COMMIT: git_commit(),
-        Tag.VERSION: package_version(), **tags}.items()}
     name = f"monitor {tags.get(Tag.MONITOR_MODEL, '')} v{tags.get(Tag.MONITOR_VERSION, '')}"
-    run_id = client.create_run(exp_id, tags=all_tags, run_name=name).info.run_id
-    try:
-        for k, v in sorted(values.items()):
-            if v is not None and math.isfinite(float(v)):
-                client.log_metric(run_id, _metric_name(k), float(v))
+    with tracked_run(MONITORING_EXPERIMENT, {Tag.KIND: RunKind.MONITOR, **tags}, store, name,
+                     failure="monitoring run") as run_id:
+        log_metrics(run_id, {_metric_name(k): v for k, v in values.items()}, store)
         log_artifacts(run_id, files, store)
-    except BaseException as exc:
-        client.set_terminated(run_id, "FAILED")
-        if isinstance(exc, TrackingError | KeyboardInterrupt):
-            raise
-        raise TrackingError(f"monitoring run {run_id}: {type(exc).__name__}: {exc}") from None
-    client.set_terminated(run_id, "FINISHED")
     return run_id
 
 

@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from cin_ml.errors import TrackingError
 from cin_ml.run_contract import RunKind, Tag
 from cin_ml.store import Store, ensure_experiment, resolve_store
 from cin_ml.tasks import registered_model_name
@@ -87,24 +88,38 @@ def package_version() -> str:
 
 
 @contextlib.contextmanager
-def training_run(task: str, tags: Mapping[str, str], store: Store | str | None = None,
-                 run_name: str | None = None) -> Iterator[str]:
-    """Open a run in the task's experiment and yield its id.
+def tracked_run(experiment: str, tags: Mapping[str, str], store: Store | str | None = None,
+                run_name: str | None = None, *, failure: str | None = None) -> Iterator[str]:
+    """Open a run in ``experiment`` and yield its id: the one run lifecycle of cin-ml.
 
-    The run ends FINISHED when the block succeeds and FAILED if it raises (the exception
-    propagates), so a crash never leaves a run looking complete.
+    The run is tagged with cin-ml's commit and version, then ``tags`` (which win). It ends
+    FINISHED when the block succeeds and FAILED if it raises (the exception propagates), so
+    a crash never leaves a run looking complete. With ``failure`` (what the run is, e.g.
+    ``"monitoring run"``), an error other than a :class:`TrackingError` or an interrupt is
+    raised again as one line, ``<failure> <run id>: <error type>: <message>``.
     """
     store = as_store(store)
     client = _client(store)
-    exp_id = _experiment_id(client, registered_model_name(task), store)
+    exp_id = _experiment_id(client, experiment, store)
     all_tags = {str(k): str(v) for k, v in {
-        Tag.TASK: task, Tag.KIND: RunKind.TRAIN, Tag.GIT_COMMIT: git_commit(),
-        Tag.VERSION: package_version(), **tags}.items()}
-    run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
-    run_id = run.info.run_id
+        Tag.GIT_COMMIT: git_commit(), Tag.VERSION: package_version(), **tags}.items()}
+    run_id = client.create_run(exp_id, tags=all_tags, run_name=run_name).info.run_id
     try:
         yield run_id
-    except BaseException:
+    except BaseException as exc:
         client.set_terminated(run_id, "FAILED")
-        raise
+        if failure is None or isinstance(exc, TrackingError | KeyboardInterrupt):
+            raise
+        raise TrackingError(f"{failure} {run_id}: {type(exc).__name__}: {exc}") from None
     client.set_terminated(run_id, "FINISHED")
+
+
+@contextlib.contextmanager
+def training_run(task: str, tags: Mapping[str, str], store: Store | str | None = None,
+                 run_name: str | None = None) -> Iterator[str]:
+    """Open a run in the task's experiment and yield its id (:func:`tracked_run`: FINISHED
+    when the block succeeds, FAILED if it raises, the exception propagating)."""
+    with tracked_run(registered_model_name(task),
+                     {Tag.TASK: task, Tag.KIND: RunKind.TRAIN, **tags},
+                     store, run_name) as run_id:
+        yield run_id

@@ -6,17 +6,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from cin_ml.errors import TrackingError
 from cin_ml.run_contract import RunKind, Tag
-from cin_ml.tracking._artifacts import log_artifacts
-from cin_ml.tracking._store import (
-    Store,
-    _client,
-    _experiment_id,
-    as_store,
-    git_commit,
-    package_version,
-)
+from cin_ml.tracking._artifacts import log_artifacts, log_metrics
+from cin_ml.tracking._store import Store, as_store, tracked_run
 
 EXPERIMENT = "virtual-css"
 
@@ -51,25 +43,15 @@ def log_virtual_css_report(report: Mapping[str, Any], files: Mapping[str, Any],
     str
         The run id (run FINISHED; FAILED if logging raised).
     """
+    all_tags = {Tag.KIND: RunKind.VIRTUAL_CSS,
+                **{f"cin.digest.{k}": v for k, v in digests.items()}, **(tags or {})}
     store = as_store(store)
-    client = _client(store)
-    exp_id = _experiment_id(client, EXPERIMENT, store)
-    all_tags = {str(k): str(v) for k, v in {
-        Tag.KIND: RunKind.VIRTUAL_CSS, Tag.GIT_COMMIT: git_commit(), Tag.VERSION: package_version(),
-        **{f"cin.digest.{k}": v for k, v in digests.items()}, **(tags or {})}.items()}
-    run_id = client.create_run(exp_id, tags=all_tags, run_name="virtualize").info.run_id
-    try:
+    with tracked_run(EXPERIMENT, all_tags, store, "virtualize",
+                     failure="virtual-css run") as run_id:
         metrics = {}
         for section in ("fidelity", "privacy", "utility", "verdicts"):
             sec = {k: v for k, v in dict(report.get(section, {})).items() if k != "per_column"}
             metrics.update(_numbers(sec, f"{section}."))
-        for k, v in sorted(metrics.items()):
-            client.log_metric(run_id, k.replace(" ", "_"), v)
+        log_metrics(run_id, {k.replace(" ", "_"): v for k, v in metrics.items()}, store)
         log_artifacts(run_id, files, store)
-    except BaseException as exc:
-        client.set_terminated(run_id, "FAILED")
-        if isinstance(exc, TrackingError | KeyboardInterrupt):
-            raise
-        raise TrackingError(f"virtual-css run {run_id}: {type(exc).__name__}: {exc}") from None
-    client.set_terminated(run_id, "FINISHED")
     return run_id

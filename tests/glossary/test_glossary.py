@@ -81,3 +81,21 @@ def test_numbers_follow_each_locale():
     assert fmt_number(None, "fr") == fmt_number(math.nan, "en") == "—"
     assert fmt_date(dt.date(2026, 11, 30), "fr") == "30 novembre 2026"
     assert fmt_date("2026-11-30T10:00:00Z", "en") == "November 30, 2026"
+
+
+def test_review_states_and_history_events_read_as_words():
+    from cin_ml.glossary import event_label
+    from cin_ml.registry import QUEUE_STATES
+
+    for state in QUEUE_STATES:
+        assert labels(f"review_state.{state}")["fr"] != state
+    assert label("review_state.approved", "fr") == "Approuvée"   # la version
+    for t in ("register", "review", "promote", "rollback", "expire", "withdraw", "restore",
+              "restore.tags", "consent.flag", "consent.clear", "run.failed", "breach"):
+        assert event_label(t, "fr") != t and event_label(t, "en") != t, t
+    assert event_label("promote.refused", "fr") == "Promotion (refusé)"
+    assert event_label("consent.flag.started", "en") == "Consent agreement not valid (started)"
+    assert event_label("review.aborted", "en") == "Committee decision (aborted)"
+    assert event_label("someday.new", "fr") == "someday.new"       # an unknown type, as is
+    with pytest.raises(GlossaryError, match="language"):
+        event_label("review", "de")

@@ -95,3 +95,31 @@ def test_cli_history_verify_fails_on_tampering(cli, runs):
     r = cli("history", "--verify")
     assert r.exit_code == 1 and "history verification failed" in r.output
     assert "event #2" in r.output
+
+
+@pytest.mark.parametrize(("args", "option", "bad"), [
+    (("review", "--model", "cin-ecriture-4e", "--version", "1", "--approve",
+      "--reviewer", "m.gagnon", "--expires", "2026-13-01"), "--expires", "2026-13-01"),
+    (("review", "--model", "cin-ecriture-4e", "--version", "1", "--approve",
+      "--reviewer", "m.gagnon", "--expires", "20261231"), "--expires", "20261231"),
+    (("governance", "check", "--on", "2026-W01-1"), "--on", "2026-W01-1"),
+])
+def test_a_bad_date_is_one_line_naming_the_option(mlflow_store, tmp_path, args, option, bad):
+    r = CliRunner().invoke(app, list(args))
+    assert r.exit_code == 1
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.output
+    assert option in lines[0] and "YYYY-MM-DD" in lines[0] and bad in lines[0]
+    assert not (tmp_path / "mlflow.db").exists()    # refused before the store is opened
+
+
+def test_parse_day_names_the_key():
+    import datetime as dt
+
+    from cin_ml.errors import GovernanceError
+    from cin_ml.registry import parse_day
+
+    assert parse_day(" 2026-12-31 ", "'expires'") == dt.date(2026, 12, 31)
+    assert parse_day(None, "'expires'") is None and parse_day("  ", "'expires'") is None
+    with pytest.raises(GovernanceError, match=r"^'on_date' must be a date YYYY-MM-DD; got "):
+        parse_day("2026-02-30", "'on_date'")

@@ -61,3 +61,26 @@ def test_pages_are_in_one_language_with_locale_numbers():
         assert "estimated_auc" not in page and "ecriture_g3_mean" not in page
     sec = render_monitoring_section(rep, "fr")
     assert "<html" not in sec and "Conditions de l" in sec and "non respectée" in sec
+
+
+
+def test_metric_names_are_the_glossary_s():
+    """Metric names on the monitoring page are the glossary's (one home): the estimate and
+    realized tables (``metric``) and the fairness verdicts (``metric_short``), no raw code."""
+    from markupsafe import escape
+
+    from cin_ml.fairness import METRICS
+    from cin_ml.glossary import label
+
+    judged = [m for m in METRICS if m not in ("prevalence", "mean_score")]
+    rep = _report()
+    rep["realized"]["fairness"] = {"sex": {m: "pass" for m in judged}}
+    for lang in ("fr", "en"):
+        page = render_monitoring_report(rep, lang, "m")
+        for m in ("auc", "recall_at_threshold", "event_rate", "flag_rate", "calibration_gap",
+                  "ece"):
+            assert str(escape(label(f"metric.{m}", lang))) in page, (lang, m)
+        colon, passed = {"fr": ("\u00a0: ", "conforme"), "en": (": ", "pass")}[lang]
+        for m in judged:
+            assert f"{escape(label(f'metric_short.{m}', lang))}{colon}{passed}" in page, m
+        assert "selection_rate" not in page and "calibration_gap" not in _text(page)

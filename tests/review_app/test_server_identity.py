@@ -46,6 +46,12 @@ def test_a_decision_on_a_team_server_is_submitted_as_the_authenticated_user(revi
     html = r.get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     sha = re.search(r'name="card_sha256" value="([^"]+)"', html).group(1)
+    # an end date not YYYY-MM-DD: the page says so and nothing is submitted
+    r = c.post(f"{page}/decision", headers={**auth, "Origin": "http://localhost"},
+               data={"csrf_token": token, "card_sha256": sha, "decision": "approve",
+                     "comment": "ok", "expires": "31/12/2026"})
+    assert r.status_code == 400 and "AAAA-MM-JJ" in r.get_data(as_text=True)
+    assert submitted == []
     r = c.post(f"{page}/decision", headers={**auth, "Origin": "http://localhost"},
                data={"csrf_token": token, "card_sha256": sha, "decision": "approve",
                      "comment": "ok", "conditions": "yearly review", "expires": "2026-12-31",

@@ -101,6 +101,13 @@ def test_roles_are_checked_against_the_authenticated_user(team_server, server_ru
     with pytest.raises(GateError, match="approval") as info:
         act(team_server, "ops.bouchard", "promote", model=M, version=v)
     assert "approval" in info.value.failed_gates
+    # a bad date sent straight to the service: one line naming the request key
+    with pytest.raises(GovernanceError, match=r"'expires' must be a date YYYY-MM-DD; got "
+                                              r"'2026-13-01'"):
+        act(team_server, "a.tremblay", "review", model=M, version=v, approve=True,
+            comment="", expires="2026-13-01")
+    with pytest.raises(GovernanceError, match=r"'on_date' must be a date YYYY-MM-DD"):
+        act(team_server, "ops.bouchard", "check", on_date="tomorrow")
     rev = act(team_server, "a.tremblay", "review", model=M, version=v, approve=True,
               comment="ok", reviewer="A.Tremblay ")  # the same person, normalized
     assert rev["reviewer"] == "a.tremblay"

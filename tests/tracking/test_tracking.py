@@ -156,3 +156,32 @@ def test_store_resolution(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
     with pytest.raises(TrackingError, match="file store"):
         tracking.resolve_store()
+
+
+def test_logging_runs_finish_or_fail_with_one_line(mlflow_store):
+    """Monitoring and virtual-css runs share the run lifecycle: FINISHED with their metrics,
+    cin-ml's commit and version; a logging error ends the run FAILED and is one TrackingError
+    line naming the run."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(mlflow_store)
+    mid = tracking.log_monitoring_run({"cin.monitor.model": "m", "cin.monitor.version": "3"},
+                                      {"fnr_gap(sex)": 0.125, "auc": None},
+                                      {"monitoring/report.json": {"ok": True}})
+    run = client.get_run(mid)
+    assert run.info.status == "FINISHED" and run.info.run_name == "monitor m v3"
+    assert run.data.metrics == {"fnr_gap.sex": 0.125}
+    assert run.data.tags["cin.kind"] == "monitor" and "cin.git_commit" in run.data.tags
+    vid = tracking.log_virtual_css_report(
+        {"fidelity": {"quality": 0.9, "per_column": {"a": 1.0}}, "privacy": {"dcr": {"p5": 2}}},
+        {"report.json": {}}, {"virtual": "d1"})
+    run = client.get_run(vid)
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics == {"fidelity.quality": 0.9, "privacy.dcr.p5": 2.0}
+    assert run.data.tags["cin.digest.virtual"] == "d1"
+    with pytest.raises(TrackingError, match=r"^monitoring run \w+: ValueError: ") as err:
+        tracking.log_monitoring_run({}, {"auc": "high"}, {})
+    assert "\n" not in str(err.value)
+    monitoring = client.get_experiment_by_name("cin-monitoring").experiment_id
+    failed = client.search_runs([monitoring], "attributes.status = 'FAILED'")
+    assert len(failed) == 1
