@@ -28,7 +28,10 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
     mset = mset.model_copy(update={
         "lightgbm": mset.lightgbm.model_copy(update={"num_threads": 1, "max_rounds": 300}),
         "tuning": mset.tuning.model_copy(update={"n_folds": 0}),
-        "evaluation": mset.evaluation.model_copy(update={"n_boot": 60})})
+        "evaluation": mset.evaluation.model_copy(update={"n_boot": 60}),
+        # K = 3 pooled test cohorts (power rule off): small groups stay small enough to be
+        # suppressed, which the card tests need
+        "validation": mset.validation.model_copy(update={"min_test_at_risk": 0})})
     frame = build_features(sim.tables, task, load_feature_settings())
     p_true = sim.truth.students.set_index("student_id")[f"p_{task}"]
     result = train_model(frame, mset, p_true=p_true)
