@@ -41,7 +41,8 @@ def test_run_audit_logs_audit_and_plots(tmp_path, mlflow_store, monkeypatch):
     assert bad.exit_code == 1
 
 
-def test_run_audit_survives_a_mitigation_that_cannot_run(tmp_path, mlflow_store, monkeypatch):
+def test_run_audit_survives_a_mitigation_that_cannot_run(tmp_path, mlflow_store, monkeypatch,
+                                                         fast_models_config):
     """3,000 students (seed 5): a test cohort of ~165 with groups of 0-3 positives. Fairlearn's
     ThresholdOptimizer refused it ("Degenerate labels") and the whole audit was lost; now the
     audit is logged and the mitigation record says which arm was not computed and why."""
@@ -51,7 +52,9 @@ def test_run_audit_survives_a_mitigation_that_cannot_run(tmp_path, mlflow_store,
     monkeypatch.chdir(tmp_path)
     run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=3000, seed=5)
     run_deidentify(tmp_path / "src", tmp_path / "deid", demo_key=True)
-    run_id = run_train(tmp_path / "deid", "ecriture_4e")["run_id"]
+    # K = 3 test cohorts (the power rule off): the small test set is what this test is about
+    run_id = run_train(tmp_path / "deid", "ecriture_4e",
+                       models_config=fast_models_config(tmp_path, 50))["run_id"]
     policy = packaged_config_dir() / "fairness.toml"
     s = run_audit(run_id, policy, n_boot=50)
     assert "fairness/audit.json" in list_artifacts(run_id)
