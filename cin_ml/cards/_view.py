@@ -172,6 +172,7 @@ def view(card: ModelCard, lang: str, figures: dict[str, str] | None = None) -> d
         "num": lambda x, k=3: num(x, k, lang), "pct": lambda x, k=0: pct(x, lang, k),
         "interval": lambda iv, k=3, p=False: interval(iv, lang, k, p),
         "verdict": lambda v: glossary_term("verdict", v, lang) if v else "—",
+        "review_state": lambda st: glossary_term("review_state", st, lang),
         "attr": lambda name: attribute_label(name).get(lang),
         "family": lambda f: family_label(f).get(lang),
         "what": _task_words(card, "predicts").get(lang),
