@@ -21,8 +21,9 @@ from typing import Any
 
 from cin_ml.errors import GateError, GovernanceError
 
-ACTIONS = ("register", "review", "promote", "rollback", "check", "verify")
-"""Governance actions the service performs."""
+ACTIONS = ("register", "review", "promote", "rollback", "check", "verify", "roles")
+"""Governance actions the service performs (``roles``: the caller's ``[people]`` lists in
+the server's own ``governance.toml``)."""
 ENDPOINT_ENV = "CIN_ML_GOVERNANCE_URL"
 ENDPOINT_TAG = "cin.governance.endpoint"
 """Tag of the ``cin-governance`` experiment naming the service's URL (written by the
@@ -75,8 +76,10 @@ def act_on_server(tracking_uri: str, action: str, params: Mapping[str, Any] | No
         ``conditions``, ``condition_rules`` (list of conditions as code), ``accept_fairness``
         (list), ``expires`` (YYYY-MM-DD); ``promote``:
         ``model``, ``version``, ``alias``, ``why``; ``rollback``: ``model``, ``why``;
-        ``check``: ``on_date``. ``author`` / ``reviewer`` / ``operator`` / ``actor``, when
-        given, must name the authenticated user (normalized) or the service refuses.
+        ``check``: ``on_date``; ``roles``: none (returns ``user`` and ``roles``, the
+        ``[people]`` lists that name the authenticated user). ``author`` / ``reviewer`` /
+        ``operator`` / ``actor``, when given, must name the authenticated user (normalized)
+        or the service refuses.
     endpoint
         The governance service's URL (default: :func:`governance_endpoint`).
 

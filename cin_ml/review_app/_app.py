@@ -91,7 +91,7 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
         who = principal()
         body = render_template(
             template, w=w, lang=w.lang, who=who, identity_kind=who_is.kind,
-            committee=who is not None and who.name in policy.people.committee,
+            committee=who_is.is_committee(who, policy),
             csrf=csrf_token(session), csrf_field=FIELD, store_uri=_public_uri(st.tracking_uri),
             **values)
         return Response(body, status=status, mimetype="text/html")
@@ -243,7 +243,7 @@ def create_app(store=None, *, settings=None, consent=None, today: dt.date | None
                                          accept_fairness=form["accept"], expires=until)
             except CinMLError as exc:
                 author = (rec.get("author") or "")
-                status = 403 if (who.name not in policy.people.committee
+                status = 403 if (not who_is.is_committee(who, policy)
                                  or who.name == author) else 409
                 problem = f"{w['refused']} {refusal_text(str(exc), w.lang)}"
             else:

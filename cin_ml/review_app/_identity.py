@@ -69,6 +69,11 @@ class Identity(Protocol):
     def acting(self, who: Principal | None) -> AbstractContextManager[None]:
         """A context in which registry calls act as ``who``."""
 
+    def is_committee(self, who: Principal | None, policy) -> bool:
+        """Whether ``who`` sits on the ethics committee, by the list that decides: the
+        page's policy on the embedded store, the server's own ``governance.toml`` on a
+        team server (``policy`` is then not consulted)."""
+
     def review(self, ctx, who: Principal, model: str, version: str, *, approve: bool,
                comment: str, conditions: str, accept_fairness: list[str],
                expires: dt.date | None) -> dict:
@@ -98,6 +103,9 @@ class DeclaredIdentity:
 
     def acting(self, who: Principal | None) -> AbstractContextManager[None]:
         return contextlib.nullcontext()
+
+    def is_committee(self, who: Principal | None, policy) -> bool:
+        return who is not None and who.name in policy.people.committee
 
     def review(self, ctx, who: Principal, model: str, version: str, *, approve: bool,
                comment: str, conditions: str, accept_fairness: list[str],
@@ -185,6 +193,7 @@ class ServerIdentity:
         self._check = check
         self._cache_s = cache_s
         self._ok: dict[str, float] = {}
+        self._roles: dict[str, tuple[float, frozenset[str]]] = {}
 
     def principal(self, session: dict, authorization) -> Principal | None:
         from cin_ml.registry import check_identity
@@ -213,6 +222,24 @@ class ServerIdentity:
         if who is None:
             return contextlib.nullcontext()
         return self.act_as(who.login or who.name, who.secret)
+
+    def is_committee(self, who: Principal | None, policy=None) -> bool:
+        """Asked of the server's governance service (action ``roles``, as ``who``), cached
+        like the credentials; ``False`` when the service cannot say (the safe side: the
+        page then reads as read-only, and the service still decides any decision)."""
+        if who is None:
+            return False
+        key = hashlib.sha256(f"{who.login or who.name}\0{who.secret}".encode()).hexdigest()
+        until, roles = self._roles.get(key, (0.0, frozenset()))
+        if until < time.monotonic():
+            try:
+                roles = frozenset(self.submit(self.tracking_uri, "roles", {},
+                                              username=who.login or who.name,
+                                              password=who.secret).get("roles") or ())
+            except CinMLError:
+                roles = frozenset()
+            self._roles[key] = (time.monotonic() + self._cache_s, roles)
+        return "committee" in roles
 
     def review(self, ctx, who: Principal, model: str, version: str, *, approve: bool,
                comment: str, conditions: str, accept_fairness: list[str],

@@ -30,7 +30,8 @@ from cin_ml.errors import CinMLError, GateError, GovernanceError
 
 ROLE_OF_ACTION = {"register": ("data_scientists", "committee", "operators"),
                   "review": ("committee",), "promote": ("operators",),
-                  "rollback": ("operators",), "check": ("operators",), "verify": None}
+                  "rollback": ("operators",), "check": ("operators",), "verify": None,
+                  "roles": None}
 """Which ``[people]`` lists may call each action (``None``: any authenticated user)."""
 IDENTITY_PARAMS = ("author", "reviewer", "operator", "actor")
 
@@ -175,9 +176,19 @@ def _verify(svc: GovernanceService, who: str, p: dict) -> dict:
     return verify(svc.ctx()).to_dict()
 
 
+def _roles(svc: GovernanceService, who: str, p: dict) -> dict:
+    """The ``[people]`` lists of the server's governance.toml that name ``who``: what the
+    review page shows as the caller's role (the server's list, not the page's local copy)."""
+    from cin_ml.registry import load_governance_settings
+
+    people = load_governance_settings(svc.governance_config).people
+    return {"user": who, "roles": [n for n in ("committee", "operators", "data_scientists")
+                                   if who in getattr(people, n)]}
+
+
 _ACTIONS: dict[str, Callable[[GovernanceService, str, dict], dict]] = {
     "register": _register, "review": _review, "promote": _promote, "rollback": _rollback,
-    "check": _check, "verify": _verify}
+    "check": _check, "verify": _verify, "roles": _roles}
 
 
 def wsgi_app(svc: GovernanceService):

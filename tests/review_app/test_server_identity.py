@@ -19,7 +19,7 @@ def test_a_decision_on_a_team_server_is_submitted_as_the_authenticated_user(revi
     from cin_ml.registry import GovernanceSettings
     from cin_ml.review_app import ServerIdentity, create_app
 
-    acted, submitted = [], []
+    acted, submitted, asked = [], [], []
 
     @contextlib.contextmanager
     def act_as(user, password):
@@ -27,6 +27,9 @@ def test_a_decision_on_a_team_server_is_submitted_as_the_authenticated_user(revi
         yield
 
     def submit(uri, action, params, *, username, password):
+        if action == "roles":  # the badge asks the server, not the page's local policy
+            asked.append(username)
+            return {"user": username, "roles": ["committee"]}
         submitted.append((uri, action, params, username, password))
         return {"state": "approved", "reviewer": params["reviewer"], "event": 99}
 
@@ -44,6 +47,8 @@ def test_a_decision_on_a_team_server_is_submitted_as_the_authenticated_user(revi
     r = c.get(page, headers=auth)
     assert r.status_code == 200 and acted == ["A.Tremblay"]
     html = r.get_data(as_text=True)
+    assert asked == ["A.Tremblay"] and "membre du comité" in html
+    assert "pas membre du comité" not in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     sha = re.search(r'name="card_sha256" value="([^"]+)"', html).group(1)
     # an end date not YYYY-MM-DD: the page says so and nothing is submitted
@@ -63,3 +68,28 @@ def test_a_decision_on_a_team_server_is_submitted_as_the_authenticated_user(revi
     assert params == {"model": MODEL, "version": review_store["pending"], "approve": True,
                       "reviewer": COMMITTEE, "comment": "ok", "conditions": "yearly review",
                       "accept_fairness": ["sex:fnr"], "expires": "2026-12-31"}
+
+
+def test_the_committee_badge_on_a_team_server_is_the_servers_word_not_the_local_policy():
+    """A local governance.toml that lists the user on the committee does not make the page
+    say so when the server's list does not (and an unreachable service reads as not)."""
+    from cin_ml.config import settings_from_dict
+    from cin_ml.errors import GovernanceError
+    from cin_ml.registry import GovernanceSettings
+    from cin_ml.review_app import Principal, ServerIdentity
+
+    local = settings_from_dict(GovernanceSettings, POLICY, "test policy")
+    who = Principal(COMMITTEE, authenticated=True, login="A.Tremblay", secret="pw")
+    assert who.name in local.people.committee
+    answers = {"roles": []}
+
+    def submit(uri, action, params, *, username, password):
+        if answers["roles"] is None:
+            raise GovernanceError("the governance service did not answer")
+        return {"user": username, "roles": answers["roles"]}
+
+    assert not ServerIdentity("https://x", submit=submit).is_committee(who, local)
+    answers["roles"] = None
+    assert not ServerIdentity("https://x", submit=submit).is_committee(who, local)
+    answers["roles"] = ["committee"]
+    assert ServerIdentity("https://x", submit=submit).is_committee(who, local)

@@ -102,3 +102,25 @@ def test_review_app_on_the_team_server(team_server, pending, client):
     record = json.loads(tags[VersionTag.REVIEW])
     assert record["reviewer"] == "a.tremblay" and record["state"] == "approved"
     assert record["conditions"] == "re-audit after one school year"
+
+
+def test_the_committee_badge_comes_from_the_server_not_the_local_policy(team_server, pending,
+                                                                         monkeypatch):
+    """The page's local governance.toml claims the data scientist sits on the committee and
+    the committee member does not: the badge follows the server's list."""
+    from cin_ml.registry import load_governance_settings
+    from cin_ml.review_app import create_app
+
+    for k in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "CIN_ML_USER"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", team_server.url)
+    server_policy = load_governance_settings(team_server.root / "governance.toml")
+    assert "a.tremblay" in server_policy.people.committee
+    wrong = server_policy.model_copy(update={"people": server_policy.people.model_copy(
+        update={"committee": ("d.lavoie",)})})
+    client = create_app(team_server.url, settings=wrong).test_client()
+    page = f"/models/{M}/versions/{pending}?lang=en"
+    member = client.get(page, headers=_auth("a.tremblay")).get_data(as_text=True)
+    other = client.get(page, headers=_auth("d.lavoie")).get_data(as_text=True)
+    assert "ethics committee member" in member and "not a committee member" not in member
+    assert "not a committee member" in other
