@@ -6,8 +6,9 @@ whether any decision contradicts the simulator's truth.
 Trains with the packaged models.toml (rolling-origin validation: the last K labelled cohorts
 pooled, each student once) and audits with the packaged fairness.toml, as ``cin-ml demo``
 does, on the demo's simulated source CSS (the demo itself trains on a virtual copy of it,
-about 16,000 synthetic students, where fewer verdicts decide). The at-a-glance rows and their truth check are ``tests/fairness/_glance.py``'s
-(shared with tests/fairness/test_against_truth.py). Prints the minimum detectable difference
+about 16,000 synthetic students, where fewer verdicts decide). The at-a-glance rows and
+their truth check are ``tests/fairness/_glance.py``'s (shared with
+tests/fairness/test_against_truth.py). Prints the minimum detectable difference
 of every inconclusive row.
 """
 
