@@ -48,20 +48,28 @@ def _restore_tracking_uri():
 
 @pytest.fixture(scope="session")
 def fast_models_config():
-    """``make(folder, n_boot) -> path`` of a models.toml for fast tests: no CV tuning, one
-    thread, ``n_boot`` bootstrap replicates, the audit's power rule off (K = test_cohorts
-    rolling-origin folds, not as many as small data allow) (the rest as the active config folder's
-    models.toml, the packaged one unless $CIN_ML_CONFIG_DIR is set)."""
+    """``make(folder, n_boot, rolling=True) -> path`` of a models.toml for fast tests: no CV
+    tuning, one thread, ``n_boot`` bootstrap replicates, the audit's power rule off
+    (``min_test_at_risk = 0``: K = test_cohorts rolling-origin folds, not as many as small data
+    allow) (the rest as the active config folder's models.toml, the packaged one unless
+    $CIN_ML_CONFIG_DIR is set).
+
+    ``rolling=False`` is the single-cohort path (``test_cohorts = 1``, ``refit_on_all =
+    false``: train, valid, test; the tested model is served): one model trained instead of
+    K + 1, for every test whose claim is not about rolling-origin validation, the pooled
+    audit or the card's stability section."""
     import re
 
     from cin_ml.config import config_path
 
-    def make(folder, n_boot: int):
+    def make(folder, n_boot: int, rolling: bool = True):
         base = config_path("models")
         text = base.read_text(encoding="utf-8")
-        for key, value in (("n_folds", 0), ("n_boot", n_boot), ("num_threads", 1),
-                           ("min_test_at_risk", 0)):
-            text, n = re.subn(rf"(?m)^{key} = \d+", f"{key} = {value}", text)
+        values = {"n_folds": 0, "n_boot": n_boot, "num_threads": 1, "min_test_at_risk": 0}
+        if not rolling:
+            values |= {"test_cohorts": 1, "refit_on_all": "false"}
+        for key, value in values.items():
+            text, n = re.subn(rf"(?m)^{key} = \S+", f"{key} = {value}", text)
             assert n >= 1, f"{base} has no '{key} =' line"
         p = folder / "models.toml"
         p.write_text(text, encoding="utf-8")
