@@ -19,6 +19,32 @@ def small_sim():
     return simulate(SimulationConfig(n_students=3000, seed=11))
 
 
+@pytest.fixture(scope="session")
+def small_css(tmp_path_factory):
+    """The 3,000-student simulated CSS (seed 11) on disk, as a data scientist receives it:
+    ``.source`` (the source extract) and ``.deidentified`` (its de-identified copy, demo key).
+    Built once per session for the governance template, the review page and the team server;
+    tests only read it."""
+    from types import SimpleNamespace
+
+    from cin_ml.pipeline import run_deidentify, run_simulate
+
+    root = tmp_path_factory.mktemp("small-css")
+    run_simulate(root / "source", root / "source_truth", students=3000, seed=11)
+    run_deidentify(root / "source", root / "deidentified", demo_key=True)
+    return SimpleNamespace(source=root / "source", deidentified=root / "deidentified")
+
+
+@pytest.fixture(scope="session")
+def gov_runs(tmp_path_factory, small_css, fast_models_config):
+    """Every kind of training run (tests/governance/_runs.py), trained, audited, explained and
+    carded once per session by the real pipeline in a template store; the governance tests
+    and the review page (tests/review_app) work on copies of it."""
+    from tests.governance._runs import build_template
+
+    return build_template(tmp_path_factory.mktemp("gov"), small_css, fast_models_config)
+
+
 @pytest.fixture()
 def mlflow_store(tmp_path, monkeypatch):
     """Point MLflow at a throw-away SQLite store and artifact root under tmp_path."""
