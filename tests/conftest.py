@@ -45,6 +45,24 @@ def gov_runs(tmp_path_factory, small_css, fast_models_config):
     return build_template(tmp_path_factory.mktemp("gov"), small_css, fast_models_config)
 
 
+@pytest.fixture(scope="session")
+def small_evidence(small_sim):
+    """``make(task, suppress_below) -> Made``: card evidence on ``small_sim``
+    (tests/cards/_evidence_factory.py), each task trained and explained once per session and
+    audited under each ``suppress_below`` asked for (the card tests and the page-language
+    tests share the training)."""
+    from tests.cards._evidence_factory import make_evidence, train_and_explain
+
+    trained = {}
+
+    def make(task: str = "ecriture_4e", suppress_below: int | None = None):
+        if task not in trained:
+            trained[task] = train_and_explain(small_sim, task)
+        return make_evidence(small_sim, task, suppress_below, trained=trained[task])
+
+    return make
+
+
 @pytest.fixture()
 def mlflow_store(tmp_path, monkeypatch):
     """Point MLflow at a throw-away SQLite store and artifact root under tmp_path."""
