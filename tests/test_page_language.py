@@ -21,15 +21,13 @@ LANGS = ("fr", "en")
 
 
 @pytest.fixture(scope="module")
-def made(small_sim):
-    from cards._evidence_factory import make_evidence
-
+def made(small_evidence):
     from cin_ml.errors import SmallGroupWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallGroupWarning)
         warnings.simplefilter("ignore", UserWarning)
-        return {task: make_evidence(small_sim, task=task, suppress_below=20)
+        return {task: small_evidence(task, suppress_below=20)
                 for task in ("ecriture_4e", "decrochage")}
 
 

@@ -69,6 +69,9 @@ def served(network, tmp_path_factory, fast_models_config):
     deid = root / "css001"
     write_extract(deidentified(network["sim"].tables, ["CSS001"]), deid)
     carry_agreements(network["source"], deid)
+    # K = 3 pooled test cohorts (rolling): on one CSS of this network (~1,500 students) a
+    # single test cohort is too small for the promotion's baseline gate to see that the model
+    # beats the context-only one, and promote is refused
     models_config = fast_models_config(root, n_boot=20)
     s = run_train(deid, "ecriture_4e", models_config=models_config,
                   tracking_uri=uri)

@@ -16,13 +16,22 @@ class Made:
     """The explained cohort (``explain_cohort``): its students' explanations make sheets."""
 
 
-def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = None) -> Made:
-    from cin_ml.cards import CardEvidence
+@dataclass(frozen=True)
+class Trained:
+    """What make_evidence trains and explains: the same for every audit policy."""
+
+    result: object
+    cohort: object
+    explain: dict
+
+
+def train_and_explain(sim, task: str = "ecriture_4e") -> Trained:
+    """Train on ``sim`` (K = 3 pooled test cohorts) and explain the test cohort."""
     from cin_ml.errors import SmallGroupWarning
-    from cin_ml.explain import explain_cohort, load_explain_settings
-    from cin_ml.fairness import audit, calibration_within_groups, load_policy
+    from cin_ml.explain import explain_cohort, load_explain_settings, truth_agreement
     from cin_ml.features import AUDIT_ATTRIBUTES, build_features, load_feature_settings
     from cin_ml.models import load_model_settings, train_model
+    from cin_ml.simulator import true_feature_signs
 
     mset = load_model_settings()
     mset = mset.model_copy(update={
@@ -36,13 +45,8 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
     p_true = sim.truth.students.set_index("student_id")[f"p_{task}"]
     result = train_model(frame, mset, p_true=p_true)
     test = result.test
-    policy = load_policy()
-    policy = policy.model_copy(update={"n_boot": 60, **(
-        {"suppress_below": suppress_below} if suppress_below else {})})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallGroupWarning)
-        fair = audit(test["y_true"].to_numpy(), test["score"].to_numpy(),
-                     test["threshold"].to_numpy(), test[list(policy.attributes)], policy)
         settings, _ = load_explain_settings()
         settings = settings.model_copy(update={"num_threads": 1, "global_sample": 400,
                                                "stability_resamples": 5})
@@ -53,12 +57,31 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
                            sensitive=["intervention_plan"], group_columns=groups,
                            monotone=result.monotone["features"],
                            category_maps=result.category_maps, task=task)
-    from cin_ml.explain import truth_agreement
-    from cin_ml.simulator import true_feature_signs
-
     explain = e.to_dict()  # as pipeline.run_explain does for a run with a truth
     explain["reasons"]["truth"] = truth_agreement(
         e.students, true_feature_signs(task, list(result.features)))
+    return Trained(result, e, explain)
+
+
+def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = None,
+                  trained: Trained | None = None) -> Made:
+    """Card evidence: ``trained`` (trained and explained on ``sim`` when not given), audited
+    under the packaged fairness policy with ``suppress_below``."""
+    import copy
+
+    from cin_ml.cards import CardEvidence
+    from cin_ml.errors import SmallGroupWarning
+    from cin_ml.fairness import audit, calibration_within_groups, load_policy
+
+    trained = trained or train_and_explain(sim, task)
+    result, test = trained.result, trained.result.test
+    policy = load_policy()
+    policy = policy.model_copy(update={"n_boot": 60, **(
+        {"suppress_below": suppress_below} if suppress_below else {})})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallGroupWarning)
+        fair = audit(test["y_true"].to_numpy(), test["score"].to_numpy(),
+                     test["threshold"].to_numpy(), test[list(policy.attributes)], policy)
     run = {"run_id": "0123456789abcdef0123456789abcdef", "task": task, "experiment_id": "1",
            "status": "FINISHED", "model_uri": "models:/m-abc",
            "tags": {"cin.data_form": "deidentified", "cin.data_dir": "/data/deid",
@@ -71,5 +94,5 @@ def make_evidence(sim, task: str = "ecriture_4e", suppress_below: int | None = N
                           "calibration_within_groups": calibration_within_groups(
                               test["y_true"], test["score"], test[list(policy.attributes)],
                               policy)},
-                      explain=explain)
-    return Made(ev, result, fair, e)
+                      explain=copy.deepcopy(trained.explain))
+    return Made(ev, result, fair, trained.cohort)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ._evidence_factory import make_evidence
-
 # a cell size above the smallest test groups, so that suppression really happens
 SUPPRESS_BELOW = 25  # pooled test cohorts: the anglophone group (~22 students) is small
 
 
 @pytest.fixture(scope="session")
-def made(small_sim):
-    return make_evidence(small_sim, suppress_below=SUPPRESS_BELOW)
+def made(small_evidence):
+    return small_evidence("ecriture_4e", suppress_below=SUPPRESS_BELOW)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,8 @@ def run(tmp_path, mlflow_store, monkeypatch, fast_models_config):
     from cin_ml.pipeline import run_deidentify, run_simulate, run_train
 
     monkeypatch.chdir(tmp_path)
-    models_config = fast_models_config(tmp_path, n_boot=60)
+    # single test cohort: the card's rolling-origin table is tests/cards/test_evidence_over_time
+    models_config = fast_models_config(tmp_path, n_boot=60, rolling=False)
     run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=4000, seed=5)
     run_deidentify(tmp_path / "src", tmp_path / "deid", truth=tmp_path / "truth",
                    truth_out=tmp_path / "deid_truth", demo_key=True)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::cin_ml.errors.SmallGroupWarning
                                         "ignore::UserWarning")
 
 
-def test_run_audit_logs_audit_and_plots(tmp_path, mlflow_store, monkeypatch):
+def test_run_audit_logs_audit_and_plots(tmp_path, mlflow_store, monkeypatch, fast_models_config):
     from typer.testing import CliRunner
 
     from cin_ml.cli import app
@@ -22,7 +22,9 @@ def test_run_audit_logs_audit_and_plots(tmp_path, mlflow_store, monkeypatch):
     monkeypatch.chdir(tmp_path)
     run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=4000, seed=5)
     run_deidentify(tmp_path / "src", tmp_path / "deid", demo_key=True)
-    run_id = run_train(tmp_path / "deid", "ecriture_4e")["run_id"]
+    # single test cohort, no tuning: what is tested is the audit command and what it logs
+    run_id = run_train(tmp_path / "deid", "ecriture_4e",
+                       models_config=fast_models_config(tmp_path, 60, rolling=False))["run_id"]
     policy = packaged_config_dir() / "fairness.toml"
     out = CliRunner().invoke(app, ["audit", "--run", run_id, "--policy", str(policy),
                                    "--n-boot", "60"])
@@ -52,9 +54,9 @@ def test_run_audit_survives_a_mitigation_that_cannot_run(tmp_path, mlflow_store,
     monkeypatch.chdir(tmp_path)
     run_simulate(out=tmp_path / "src", truth_out=tmp_path / "truth", students=3000, seed=5)
     run_deidentify(tmp_path / "src", tmp_path / "deid", demo_key=True)
-    # K = 3 test cohorts (the power rule off): the small test set is what this test is about
+    # one test cohort (the power rule off): the small test set is what this test is about
     run_id = run_train(tmp_path / "deid", "ecriture_4e",
-                       models_config=fast_models_config(tmp_path, 50))["run_id"]
+                       models_config=fast_models_config(tmp_path, 50, rolling=False))["run_id"]
     policy = packaged_config_dir() / "fairness.toml"
     s = run_audit(run_id, policy, n_boot=50)
     assert "fairness/audit.json" in list_artifacts(run_id)

@@ -1,9 +1,10 @@
-"""Training runs for the governance tests, made the way production makes them.
+"""Training runs for the governance tests and the review page, made as production makes them.
 
-Once per session, on a small simulated CSS (source extract, then its de-identified copy), the
-real chain writes every run into a *template* store: ``cin_ml.pipeline.run_train`` (features,
-``cin_ml.models`` training, ``cin_ml.tracking.log_training``), ``run_audit``, ``run_explain``
-and ``run_card(..., ready=True)`` as ``cin-ml card --ready`` does. Each test then works on its
+Once per session, on the small simulated CSS (``small_css`` in tests/conftest.py: source
+extract, then its de-identified copy), the real chain writes every run into a *template*
+store: ``cin_ml.pipeline.run_train`` (features, ``cin_ml.models`` training,
+``cin_ml.tracking.log_training``), ``run_audit``, ``run_explain`` and
+``run_card(..., ready=True)`` as ``cin-ml card --ready`` does. Each test then works on its
 own copy of that store (:func:`copy_store`: same run ids, paths rewritten), so a test may
 register, review, promote or tamper without affecting another.
 
@@ -23,6 +24,12 @@ Kinds of run (``GovRuns.ids``):
   the features, a CSS without agreement in the consent scope), before registration pins it:
   every content gate must see it.
 
+The three trained runs (``ready``, ``reseeded``, ``later``) take the single-cohort path
+(``fast_models_config(..., rolling=False)``: one test cohort, the tested model served), all
+three alike so that champion and challenger are compared on the same test cohort: no test
+using this template is about rolling-origin validation (tests/models/test_rolling.py and
+tests/cards/test_evidence_over_time.py are).
+
 A copy (:func:`_copy_run`) is a new run in the same experiment with the original's tags,
 params, metrics, dataset inputs, artifacts and logged model: the bytes production wrote,
 under another run id; its card, when it has one, is built for it by ``run_card``.
@@ -40,8 +47,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 AUTHOR = "ds.lavoie"
-STUDENTS = 3000
-SEED = 11
 N_BOOT = 20  # fairness audit bootstrap replicates (the verdicts only need to exist)
 FAIRNESS_FAILS = {"sex": "fnr", "language_group": "fnr"}
 BAD_METRICS = {"test_auc": 0.65, "indicator_auc": 0.70}
@@ -60,7 +65,7 @@ class GovRuns:
 
 
 def _models_config(folder: Path, fast_models_config, **overrides) -> Path:
-    path = fast_models_config(folder, 20)
+    path = fast_models_config(folder, N_BOOT, rolling=False)
     text = path.read_text(encoding="utf-8")
     for key, value in overrides.items():
         text, n = re.subn(rf"(?m)^{key} = \S+", f"{key} = {value}", text, count=1)
@@ -123,26 +128,17 @@ def _with_fails(audit: dict) -> dict:
     return audit
 
 
-def build_template(root: Path, fast_models_config) -> GovRuns:
-    """Simulate, de-identify, then run the chain for every kind of run (see module doc)."""
+def build_template(root: Path, small_css, fast_models_config) -> GovRuns:
+    """Run the chain on ``small_css`` for every kind of run (see module doc)."""
     import os
 
     import mlflow
     import pytest
     from mlflow import MlflowClient
 
-    from cin_ml.pipeline import (
-        run_audit,
-        run_card,
-        run_deidentify,
-        run_explain,
-        run_simulate,
-        run_train,
-    )
+    from cin_ml.pipeline import run_audit, run_card, run_explain, run_train
 
-    data, store = root / "data", root / "store"
-    run_simulate(data / "source", data / "source_truth", students=STUDENTS, seed=SEED)
-    run_deidentify(data / "source", data / "deidentified", demo_key=True)
+    store = root / "store"
     cfg = root / "configs"
     configs = {}
     for kind, overrides in (("ready", {}), ("reseeded", {"seed": 8}),
@@ -160,7 +156,7 @@ def build_template(root: Path, fast_models_config) -> GovRuns:
         mp.setenv("CIN_ML_THREADS", os.environ.get("CIN_ML_THREADS", "1"))
         client = MlflowClient(tracking_uri=uri)
         for kind, models in configs.items():
-            rid = run_train(data / "deidentified", "ecriture_4e", models_config=models,
+            rid = run_train(small_css.deidentified, "ecriture_4e", models_config=models,
                             tracking_uri=uri)["run_id"]
             run_audit(rid, n_boot=N_BOOT)
             run_explain(rid, out=root / "explain")
@@ -187,7 +183,7 @@ def build_template(root: Path, fast_models_config) -> GovRuns:
         _rewrite_json(client, bad, "consent/scope.json",
                       lambda s: {**s, "css_ids": sorted([*s["css_ids"], BAD_CSS])})
         mlflow.set_tracking_uri(None)
-    return GovRuns(store, ids, data / "source", data / "deidentified")
+    return GovRuns(store, ids, small_css.source, small_css.deidentified)
 
 
 def copy_store(template: Path, dest: Path) -> str:

@@ -1,19 +1,11 @@
-"""Governance fixtures: real training runs in an isolated store, a policy and agreements."""
+"""Governance fixtures: this test's copy of the training runs (``gov_runs``, in
+tests/conftest.py), a policy and agreements."""
 
 from __future__ import annotations
 
 import pytest
 
 from ._policy import AGREEMENTS, POLICY, TODAY
-
-
-@pytest.fixture(scope="session")
-def gov_runs(tmp_path_factory, fast_models_config):
-    """Every kind of training run (tests/governance/_runs.py), trained, audited, explained and
-    carded once per session by the real pipeline in a template store."""
-    from ._runs import build_template
-
-    return build_template(tmp_path_factory.mktemp("gov"), fast_models_config)
 
 
 @pytest.fixture()

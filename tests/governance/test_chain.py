@@ -43,7 +43,7 @@ def test_readme_chain_through_the_cli(gov_runs, fast_models_config, tmp_path, mo
                 "CIN_ML_GOVERNANCE_DEMO_KEY", "CIN_ML_GOVERNANCE_ANCHOR_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    models = fast_models_config(tmp_path, 20)
+    models = fast_models_config(tmp_path, 20, rolling=False)  # the chain, not validation
     runner = CliRunner()
 
     def cli(*args):

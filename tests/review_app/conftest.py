@@ -1,5 +1,6 @@
 """Review page fixtures: a governed store (one approved champion, one pending version with
-fairness fails), restored before each test, and the app served on a free loopback port.
+fairness fails; the governance template's runs), restored before each test, and the app
+served on a free loopback port.
 
 The governance history authenticates absolute artifact paths, so a governed store cannot be
 copied to another folder (``copy_store`` rewrites paths); instead one *live* store at a
@@ -16,7 +17,7 @@ import pytest
 
 from tests.governance.conftest import governance_key
 
-from ._store import build_template, govern
+from ._store import ReviewRuns, govern
 
 
 def _restore(src, dst) -> None:
@@ -34,15 +35,15 @@ def _restore(src, dst) -> None:
 
 
 @pytest.fixture(scope="session")
-def review_template(tmp_path_factory, fast_models_config):
-    """The trained runs in the live store, governed once (``_store.govern``), and their
-    snapshot (store and governance anchor)."""
+def review_template(tmp_path_factory, gov_runs):
+    """The governance template's runs copied to the live store, governed once
+    (``_store.govern``), and their snapshot (store and governance anchor)."""
     from tests.governance._runs import copy_store
 
     root = tmp_path_factory.mktemp("review")
-    runs = build_template(root / "template", fast_models_config)
     live = root / "live"
-    uri = copy_store(runs.root, live)
+    uri = copy_store(gov_runs.root, live)
+    runs = ReviewRuns.of(gov_runs, live)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", uri)
         mp.setenv("CIN_ML_ARTIFACT_ROOT", str(live / "artifacts"))
@@ -55,7 +56,6 @@ def review_template(tmp_path_factory, fast_models_config):
     snap.mkdir()
     _restore(live, snap)
     shutil.copytree(root / "anchor", snap / "anchor")
-    runs = type(runs)(live, runs.champion_run, runs.pending_run)
     return {"root": root, "uri": uri, "runs": runs, "versions": versions}
 
 

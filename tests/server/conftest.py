@@ -1,10 +1,10 @@
 """Team server fixtures: ONE real ``cin-ml server`` per session on a fresh PostgreSQL
-database (dropped after), and training runs logged on it by a data scientist."""
+database (dropped after), and training runs logged on it by a data scientist (on the
+session's ``small_css``, de-identified)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import warnings
 
@@ -13,11 +13,11 @@ import pytest
 from ._team import TeamServer, create_database, drop_database, free_port, postgres_reachable
 from ._team import user_env as _user_env
 
-STUDENTS, SEED, N_BOOT = 3000, 11, 20
+N_BOOT = 20
 
 
 @pytest.fixture(scope="session")
-def team_server(tmp_path_factory):
+def team_server(tmp_path_factory, request):
     """``cin-ml server`` on 127.0.0.1 (free port), PostgreSQL 127.0.0.1:5432, torn down
     after the session with its database."""
     if not postgres_reachable():
@@ -28,7 +28,7 @@ def team_server(tmp_path_factory):
     srv = TeamServer(tmp_path_factory.mktemp("team"), db, free_port())
     try:
         srv.launch()
-        data = _simulated(tmp_path_factory.mktemp("server-data"))  # while it starts
+        data = request.getfixturevalue("small_css").deidentified  # while it starts
         for attempt in range(3):
             try:
                 srv.wait()
@@ -44,16 +44,6 @@ def team_server(tmp_path_factory):
     finally:
         srv.stop()
         drop_database(db)
-
-
-def _simulated(root):
-    """A small simulated CSS, de-identified (what a data scientist trains on)."""
-    from cin_ml.pipeline import run_deidentify, run_simulate
-
-    run_simulate(root / "source", root / "truth", students=STUDENTS, seed=SEED)
-    run_deidentify(root / "source", root / "deid", demo_key=True)
-    shutil.rmtree(root / "source")
-    return root / "deid"
 
 
 def copy_run(client, run_id: str) -> str:
@@ -93,11 +83,12 @@ class ServerRuns:
 @pytest.fixture(scope="session")
 def server_runs(team_server, tmp_path_factory, fast_models_config):
     """A ready training run logged on the server by data scientist d.lavoie through the real
-    chain (train, audit, explain, card --ready): a data scientist's EDIT suffices."""
+    chain (train, audit, explain, card --ready): a data scientist's EDIT suffices. Single
+    test cohort (``rolling=False``): no server test is about rolling-origin validation."""
     from cin_ml.pipeline import run_audit, run_card, run_explain, run_train
 
     root = tmp_path_factory.mktemp("server-runs")
-    models = fast_models_config(root, N_BOOT)
+    models = fast_models_config(root, N_BOOT, rolling=False)
     with _user_env("d.lavoie", team_server.url), warnings.catch_warnings(), \
             pytest.MonkeyPatch.context() as mp:
         warnings.simplefilter("ignore")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import pytest
 from governance._runs import AUTHOR
-from governance.conftest import agreements, ctx, gov_runs, gov_store, runs, settings  # noqa: F401
+from governance.conftest import agreements, ctx, gov_store, runs, settings  # noqa: F401
 from governance.test_attacks import _forge_approval
 
 from cin_ml.errors import GateError
 
 from ._team import PASSWORDS, user_env
 
+# not gov_runs: the session fixture is tests/conftest.py's; imported here it would be a second
+# one, and the governance template trained twice in one session
 M = "cin-ecriture-4e"
 
 

@@ -66,8 +66,12 @@ def test_dropout_rate_of_complete_cohorts_matches_the_source(dropout_css):
 
 def test_a_decrochage_model_trains_on_the_virtual_css(dropout_css):
     _, v = dropout_css
+    # single test cohort, power rule off: the claim is that the virtual CSS has labelled
+    # cohorts a model learns from, not rolling-origin validation
     s = ModelSettings.model_validate({"lightgbm": {"num_threads": 1, "max_rounds": 200},
                                       "tuning": {"n_folds": 0},
+                                      "validation": {"test_cohorts": 1, "refit_on_all": False,
+                                                     "min_test_at_risk": 0},
                                       "evaluation": {"n_boot": 10}})
     result = train_model(build_features(v.tables, "decrochage"), s)
     assert len(result.split.train) >= 1
