@@ -26,7 +26,8 @@ def test_data_scientist_overwriting_the_model_is_refused_at_predict(
     act(team_server, "a.tremblay", "review", model=M, version=v, approve=True, comment="ok")
     act(team_server, "ops.bouchard", "promote", model=M, version=v, alias="champion")
     monkeypatch.setenv("CIN_ML_GOVERNANCE_KEY", KEY)
-    monkeypatch.setenv("CIN_ML_GOVERNANCE_ANCHOR_DIR", str(tmp_path / "anchor"))
+    # the history is verified with the server's key and anchor (read only)
+    monkeypatch.setenv("CIN_ML_GOVERNANCE_ANCHOR_DIR", str(team_server.root / "anchor"))
 
     def predict():
         with user_env("ops.bouchard", team_server.url):
