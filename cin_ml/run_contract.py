@@ -101,7 +101,8 @@ class VersionTag(StrEnum):
     CONSENT_FLAG = "cin.consent.flag"
     CONSENT_AGREEMENTS = "cin.consent.agreements"
     EVIDENCE = "cin.evidence"
-    """SHA-256 of every card file and evidence artifact at registration (canonical JSON)."""
+    """SHA-256 of every card file and evidence artifact at registration, and of the manifest
+    of the model's files (:attr:`Artifact.MODEL_FILES`) (canonical JSON)."""
 
 
 class Artifact(StrEnum):
@@ -131,6 +132,11 @@ class Artifact(StrEnum):
     EXTERNAL_SPEC_TOML = "external/spec.toml"
     EXTERNAL_DATASET = "external/dataset.json"
     EXTERNAL_CV = "external/cross_validation.json"
+    MODEL_FILES = "governance/model_files.json"
+    """Written by ``register``: the SHA-256 of every file of the registered version's model
+    (``{"model/MLmodel": ..., "model/model.lgb": ...}``, canonical JSON); its own SHA-256 is
+    pinned in :attr:`VersionTag.EVIDENCE`, so the history stays small and the file cannot
+    change unnoticed."""
     MONITORING_REFERENCE = "monitoring/reference.json"
     """A training run: binned reference of the training cohorts' inputs and test scores."""
     MONITORING_REPORT = "monitoring/report.json"
@@ -181,6 +187,13 @@ class Artifact(StrEnum):
         return (*Artifact.card_files(), Artifact.EVALUATION.value, Artifact.MODEL_META.value,
                 Artifact.FEATURE_POLICY.value, Artifact.FAIRNESS_AUDIT.value,
                 Artifact.CONSENT_SCOPE.value)
+
+    @staticmethod
+    def model_file(relpath: str) -> str:
+        """Key under which one file of a registered version's model (``MLmodel``,
+        ``model.lgb``, ``requirements.txt``...; ``relpath`` inside the model's folder) is
+        pinned in :attr:`MODEL_FILES`: ``model/MLmodel``."""
+        return f"{Artifact.MODEL.value}/{relpath}"
 
     @staticmethod
     def card_reviewed_html(lang: str) -> str:

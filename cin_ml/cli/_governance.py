@@ -273,8 +273,12 @@ def governance_check(
             console.print(f"[green]consent valid again[/] {esc(e['model'])} v{esc(e['version'])}")
         for w in s["withdrawn"]:
             to = f"restored v{w['to']}" if w["to"] else "no valid version left: alias removed"
+            why = f" ({w['why']})" if w.get("why") else ""
             console.print(f"[bold red]withdrawn[/] {esc(w['model'])}@{esc(w['alias'])} from "
-                          f"v{esc(w['from'])}; {esc(to)}")
+                          f"v{esc(w['from'])}{esc(why)}; {esc(to)}", soft_wrap=True)
+        for u in s.get("unpinned", []):
+            console.print(f"[yellow]model files not pinned[/] {esc(u['model'])}"
+                          f"@{esc(u['alias'])}: {esc(u['note'])}", soft_wrap=True)
         for r in s["restored"]:
             to = f"v{r['to']}" if r["to"] else "no alias (as the history has it)"
             console.print(f"[bold red]restored[/] {esc(r['model'])}@{esc(r['alias'])} → "

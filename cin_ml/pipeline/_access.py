@@ -48,7 +48,9 @@ def _published_cohort(cohort: dict, report) -> dict:
 
 def _governed(served, tracking_uri, demo_key: bool = False):
     """``served`` as the governance history has it: a cin-ml model whose alias and version
-    tags agree with the verified history (PolicyError otherwise), with the history's tags."""
+    tags agree with the verified history and whose model files are those pinned at
+    registration (PolicyError otherwise), with the history's tags and the booster loaded
+    from the checked bytes (``served.model``: score with nothing else)."""
     import dataclasses
 
     from cin_ml.errors import GovernanceError, PolicyError
@@ -62,7 +64,8 @@ def _governed(served, tracking_uri, demo_key: bool = False):
         raise PolicyError(str(exc)) from None
     if (ok["version"], ok["run_id"]) != (served.version, served.run_id):
         raise PolicyError(f"{served.ref}: the registry changed while it was read; retry")
-    return dataclasses.replace(served, tags=ok["tags"])
+    return dataclasses.replace(served, tags=ok["tags"], model=ok["booster"],
+                               notes=tuple(ok["notes"]))
 
 
 _PREDICT_TABLES = ("css", "students", "enrolments", "marks", "absences", "intervention_plans",
@@ -134,7 +137,9 @@ def run_predict(model: str, data: Path | str, role: str, scope: str, *,
         raise PolicyError(f"{served.ref} (v{served.version}) is flagged by the governance "
                           f"check: {served.tags.get(VersionTag.CONSENT_FLAG) or 'consent invalid'}")
     progress(f"{served.ref} is version {served.version} (run {served.run_id})")
-    bundle = load_run_bundle(served.run_id, store)
+    for note in served.notes:
+        progress(note)
+    bundle = load_run_bundle(served.run_id, store, model=served.model)
     tables = read_extract(data, _PREDICT_TABLES, required=_PREDICT_TABLES[1:7])
     meta: dict = {"model": {**served.to_dict(), "task": bundle.task},
                   "data": str(data.resolve()), "role": role, "scope": scope}

@@ -76,7 +76,9 @@ def run_monitor(model: str, data: Path | str, *, out: Path | str = "reports",
     store = resolve_store(tracking_uri)
     served = _governed(resolve_served_model(model, store), tracking_uri, demo_key)
     progress(f"{served.ref} is version {served.version} (run {served.run_id})")
-    bundle = load_run_bundle(served.run_id, store)
+    for note in served.notes:
+        progress(note)
+    bundle = load_run_bundle(served.run_id, store, model=served.model)
     tables = read_extract(data, _MONITOR_TABLES, required=_MONITOR_TABLES[:6])
     review = json.loads(served.tags.get(VersionTag.REVIEW) or "{}")
     conditions = review.get("monitoring_conditions") or []

@@ -12,7 +12,9 @@ review record, JSON), ``cin.author``, ``cin.card.sha256``, ``cin.data.digests``,
 Every action takes the acting identity explicitly (or from ``$CIN_ML_USER``) and records it.
 Decisions live in the governance history, authenticated with a governance key the store does
 not hold and anchored outside it (``_key``); version tags and aliases are a cache checked
-against it (``_state``), and gates read only evidence pinned by hash at registration. In
+against it (``_state``), and gates read only evidence pinned by hash at registration,
+including every file of the version's model (``_model_files``), which serving checks again
+on the local copy it loads. In
 the embedded SQLite store identities are declared, not authenticated: anyone with write
 access to the store can still edit tags, aliases or artifacts, and cin-ml refuses to act on
 them and reports them (``verify``, ``check``), but cannot prevent them. Real enforcement
@@ -30,7 +32,8 @@ Public API::
     compare(ctx, model, challenger=None)                  # -> Comparison
     review_queue(ctx) / version_record(ctx, model, version)   # what the committee reads
     check(ctx)                                            # -> CheckReport
-    served_version(ctx, model, alias)                     # what predict may serve
+    served_version(ctx, model, alias)                     # what predict may serve, with
+        # the booster loaded from the model files checked against their pins
     history(ctx, model=None) / verify(ctx)                # -> [Event] / VerifyReport
     act_on_server(url, action, params, username=..., password=...)   # team server: the
         # action performed by its governance service as the authenticated user

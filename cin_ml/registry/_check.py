@@ -13,7 +13,9 @@ Under the governance lock, on a verified history, for every cin-ml model of the 
 4. **aliases** — an alias moved, set or deleted outside cin-ml is put back where the history
    has it (``restore``); an alias on a version that no longer passes its live gates
    (history, approval, card, consent) is withdrawn and ``@champion`` restored to the last
-   valid champion (``withdraw``);
+   valid champion (``withdraw``): a model file changed, added or removed since
+   registration fails the ``card`` gate; a version registered before model pinning keeps
+   its alias and is reported (``unpinned``);
 5. **stale runs** — a training run still ``RUNNING`` ``[check] stale_run_hours`` after it
    started (its process was killed) is marked ``FAILED`` (``run.failed``).
 
@@ -29,8 +31,9 @@ from dataclasses import dataclass
 
 from cin_ml.registry._conditions import breach_versions
 from cin_ml.registry._context import Ctx, alias_version, identity
-from cin_ml.registry._gates import consent_result, review_record
+from cin_ml.registry._gates import consent_result, pinned_evidence, review_record
 from cin_ml.registry._history import canonical
+from cin_ml.registry._model_files import MANIFEST, unpinned_line
 from cin_ml.registry._state import alias_disagreement, tag_disagreements
 from cin_ml.registry._txn import run_action
 from cin_ml.registry._workflow import _alias_op, _tag, gate_report
@@ -57,6 +60,9 @@ class CheckReport:
     foreign: tuple[tuple[str, str], ...] = ()  # model, version never registered by cin-ml
     stale_runs: tuple[str, ...] = ()
     breached: tuple[tuple[str, str, tuple], ...] = ()  # model, version, conditions breached
+    unpinned: tuple[tuple[str, str, str], ...] = ()
+    # model, alias, version holding it whose model files were never pinned (kept, reported)
+    withdraw_reasons: tuple[tuple[str, str, str], ...] = ()  # model, alias, failed gates
 
     @property
     def repaired(self) -> bool:
@@ -75,7 +81,9 @@ class CheckReport:
                                     for m, v, r in self.consent_flagged],
                 "consent_cleared": [{"model": m, "version": v}
                                     for m, v in self.consent_cleared],
-                "withdrawn": [{"model": m, "alias": a, "from": f, "to": t}
+                "withdrawn": [{"model": m, "alias": a, "from": f, "to": t,
+                               "why": dict(((wm, wa), w) for wm, wa, w
+                                           in self.withdraw_reasons).get((m, a), "")}
                               for m, a, f, t in self.withdrawn],
                 "restored": [{"model": m, "alias": a, "from": f, "to": t, "why": w}
                              for m, a, f, t, w in self.restored],
@@ -84,7 +92,9 @@ class CheckReport:
                 "foreign": [{"model": m, "version": v} for m, v in self.foreign],
                 "stale_runs": list(self.stale_runs),
                 "breached": [{"model": m, "version": v, "conditions": list(c)}
-                             for m, v, c in self.breached]}
+                             for m, v, c in self.breached],
+                "unpinned": [{"model": m, "alias": a, "version": v, "note": unpinned_line(m, v)}
+                             for m, a, v in self.unpinned]}
 
 
 def _managed_models(client) -> list[str]:
@@ -96,7 +106,7 @@ class _Found:
     def __init__(self) -> None:
         self.expired, self.flagged, self.cleared, self.withdrawn = [], [], [], []
         self.restored, self.tags_restored, self.foreign, self.stale = [], [], [], []
-        self.breached = []
+        self.breached, self.unpinned, self.reasons = [], [], []
 
 
 def check(ctx: Ctx, actor: str | None = None) -> CheckReport:
@@ -116,7 +126,7 @@ def check(ctx: Ctx, actor: str | None = None) -> CheckReport:
     return CheckReport(ctx.today.isoformat(), tuple(f.expired), tuple(f.flagged),
                        tuple(f.cleared), tuple(f.withdrawn), tuple(f.restored),
                        tuple(f.tags_restored), tuple(f.foreign), tuple(f.stale),
-                       tuple(f.breached))
+                       tuple(f.breached), tuple(f.unpinned), tuple(f.reasons))
 
 
 def _restore_tags(ctx: Ctx, exp_id: str, model: str, who: str, f: _Found) -> None:
@@ -177,7 +187,10 @@ def _expire_and_consent(ctx: Ctx, exp_id: str, model: str, who: str, f: _Found) 
 
 def _still_valid(ctx: Ctx, exp_id: str, model: str, version: str, alias: str,
                  state) -> tuple[bool, str]:
-    report = gate_report(ctx, model, version, alias, "", exp_id, state)
+    # a version registered before model pinning keeps its alias (withdrawing every such
+    # champion at upgrade would leave nothing to serve); promote refuses it, and the check
+    # reports it (docs/architecture.md, "Threat model")
+    report = gate_report(ctx, model, version, alias, "", exp_id, state, unpinned_ok=True)
     failed = [r for r in report.failed if r.gate in _LIVE_GATES]
     return not failed, "; ".join(f"{r.gate}: {r.detail}" for r in failed)
 
@@ -202,6 +215,9 @@ def _reconcile_alias(ctx: Ctx, exp_id: str, model: str, alias: str, who: str,
                     if _still_valid(ctx, exp_id, model, cand, alias, state)[0]:
                         target = cand
                         break
+    if target is not None and not (pinned_evidence(state.tags.get(target, {})) or {}).get(
+            MANIFEST):
+        f.unpinned.append((model, alias, target))
     if target == live and not moved:
         return
     ops = [_alias_op(model, alias, target)]
@@ -212,6 +228,7 @@ def _reconcile_alias(ctx: Ctx, exp_id: str, model: str, alias: str, who: str,
                    commit_details={"alias": alias, "previous": wanted, "restored": target,
                                    **({"outside_change": moved} if moved else {})})
         f.withdrawn.append((model, alias, wanted, target))
+        f.reasons.append((model, alias, why_invalid))
         if moved:
             f.restored.append((model, alias, live, target, moved))
         return

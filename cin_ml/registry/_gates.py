@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from cin_ml.consent import ConsentRegistry, agreements_from_frame, check_consent
 from cin_ml.registry._evidence import RunEvidence
 from cin_ml.registry._identity import normalize_identity
+from cin_ml.registry._model_files import MANIFEST, ModelCheck, unpinned_line
 from cin_ml.registry._settings import GATES, GovernanceSettings
 from cin_ml.run_contract import Tag, VersionTag
 
@@ -104,12 +105,13 @@ def pinned_evidence(tags: Mapping[str, str]) -> dict[str, str | None] | None:
 
 
 def evidence_changes(tags: Mapping[str, str], ev: RunEvidence) -> list[str]:
-    """Card files and evidence artifacts whose bytes differ from those registered."""
+    """Card files and evidence artifacts whose bytes differ from those registered (the
+    model files' manifest is judged by :mod:`~cin_ml.registry._model_files`)."""
     pinned = pinned_evidence(tags)
     if pinned is None:
         return ["no evidence digests were recorded at registration (register again)"]
     out = []
-    for path in sorted(set(pinned) | set(ev.evidence_files)):
+    for path in sorted((set(pinned) | set(ev.evidence_files)) - {MANIFEST}):
         was, now = pinned.get(path), ev.evidence_files.get(path)
         if was != now:
             state = "removed" if now is None else ("added" if was is None else "changed")
@@ -117,11 +119,18 @@ def evidence_changes(tags: Mapping[str, str], ev: RunEvidence) -> list[str]:
     return out
 
 
-def _card(tags, review, ev: RunEvidence) -> GateResult:
+def _card(tags, review, ev: RunEvidence, mc: ModelCheck | None, unpinned_ok: bool,
+          model: str, version: str) -> GateResult:
     if ev.card_sha256 is None or ev.card_content_sha256 is None:
         return GateResult("card", False, f"run {ev.run_id} has no card/card.json and "
                                          f"card/card.sha256 any more")
     problems = evidence_changes(tags, ev)
+    if mc is None:
+        problems.append("the model files were not read, so they cannot be checked")
+    elif not mc.pinned and not unpinned_ok:
+        problems.append(unpinned_line(model, version))
+    else:
+        problems += mc.problems
     if tags.get("cin.card.sha256") != ev.card_sha256:
         problems.append(f"card hash {ev.card_sha256[:12]} differs from the registered "
                         f"{(tags.get('cin.card.sha256') or '?')[:12]}")
@@ -134,9 +143,12 @@ def _card(tags, review, ev: RunEvidence) -> GateResult:
                         f"current {ev.card_sha256[:12]}")
     if problems:
         return GateResult("card", False, "tampered card: " + "; ".join(problems))
-    return GateResult("card", True, f"card {ev.card_sha256[:12]} and its "
-                                    f"{len(ev.evidence_files)} files unchanged since "
-                                    f"registration")
+    detail = (f"card {ev.card_sha256[:12]}, its {len(ev.evidence_files)} files and "
+              f"{mc.n_files} model files unchanged since registration")
+    if not mc.pinned:
+        detail = (f"card {ev.card_sha256[:12]} and its {len(ev.evidence_files)} files "
+                  f"unchanged since registration; {unpinned_line(model, version)}")
+    return GateResult("card", True, detail)
 
 
 def _metrics(ev: RunEvidence, s: GovernanceSettings) -> GateResult:
@@ -275,16 +287,23 @@ def _operator(tags, review, operator: str, s: GovernanceSettings) -> GateResult:
 def evaluate_gates(model: str, version: str, alias: str, tags: Mapping[str, str],
                    ev: RunEvidence, s: GovernanceSettings, consent: ConsentRegistry,
                    operator: str, today: dt.date,
-                   disagreements: list[str] | None = None) -> GateReport:
+                   disagreements: list[str] | None = None,
+                   model_check: ModelCheck | None = None,
+                   unpinned_ok: bool = False) -> GateReport:
     """Evaluate the gates ``s.gates_for(alias)`` for one version (pure). ``tags`` are the
-    version's tags as the history wrote them; ``disagreements`` the live tags that differ."""
+    version's tags as the history wrote them; ``disagreements`` the live tags that differ;
+    ``model_check`` the files the version's model location holds now judged against the
+    pins of registration (the ``card`` gate fails without it). A version registered before
+    model pinning fails the ``card`` gate unless ``unpinned_ok`` (``governance check`` keeps
+    such a version where it is and reports it)."""
     review = review_record(tags)
     wanted = set(s.gates_for(alias))
     scope = (json.loads(tags[VersionTag.CONSENT_SCOPE])
              if tags.get(VersionTag.CONSENT_SCOPE) else None)
     fns = {"history": lambda: _history(list(disagreements or [])),
            "approval": lambda: _approval(tags, review, today),
-           "card": lambda: _card(tags, review, ev),
+           "card": lambda: _card(tags, review, ev, model_check, unpinned_ok, model,
+                                 str(version)),
            "metrics": lambda: _metrics(ev, s),
            "baseline": lambda: baseline_result(ev.metrics, s),
            "fairness": lambda: _fairness(review, ev),

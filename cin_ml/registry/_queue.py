@@ -16,6 +16,7 @@ from cin_ml.registry._context import Ctx
 from cin_ml.registry._evidence import read_evidence
 from cin_ml.registry._gates import evidence_changes, pinned_evidence, review_record
 from cin_ml.registry._history import Event, verify_history
+from cin_ml.registry._model_files import check_model
 from cin_ml.registry._state import Replay, replay, tag_disagreements
 from cin_ml.run_contract import Artifact, VersionTag
 
@@ -139,6 +140,7 @@ def version_record(ctx: Ctx, model: str, version: str | int) -> dict[str, Any]:
             changes.append("card/card.sha256 differs from the registered card hash")
         if ev.card_content_sha256 != tags.get(VersionTag.CARD_CONTENT_SHA):
             changes.append("card/card.json was modified after registration")
+    changes += list(check_model(ctx, reader, model, v, run_id, pinned_evidence(tags)).problems)
     scope = tags.get(VersionTag.CONSENT_SCOPE)
     row = _row(rp, mine, v, ctx.today.isoformat())
     return {**row, "model": model, "task": tags.get(VersionTag.TASK),

@@ -9,9 +9,15 @@ from collections.abc import Iterable
 from cin_ml.errors import GovernanceError
 from cin_ml.registry._context import ALIASES, Ctx, alias_version, get_version, identity
 from cin_ml.registry._evidence import read_evidence, rendering_mismatches
-from cin_ml.registry._gates import evaluate_gates, evidence_changes, review_record
+from cin_ml.registry._gates import (
+    evaluate_gates,
+    evidence_changes,
+    pinned_evidence,
+    review_record,
+)
 from cin_ml.registry._history import canonical, sha256_text
 from cin_ml.registry._identity import normalize_identity
+from cin_ml.registry._model_files import check_model, pin_model_files, write_manifest
 from cin_ml.registry._reviewed_card import publish_reviewed_card
 from cin_ml.registry._state import tag_disagreements
 from cin_ml.registry._store import version_source
@@ -49,8 +55,13 @@ def register(ctx: Ctx, run_id: str, author: str | None = None,
         if bad:
             problems.append(f"the card files of run {run_id} do not match its card.json: "
                             + "; ".join(bad) + f" (rebuild with `cin-ml card --run {run_id}`)")
+    model_files: dict[str, str] = {}
     if ev.model_uri is None:
         problems.append(f"run {run_id} logged no model")
+    else:
+        model_files, trouble = pin_model_files(reader, ctx.store, ev.model_uri)
+        if trouble:
+            problems.append(f"run {run_id}: {trouble}")
     with ctx.locked() as exp_id:
         _ensure_model(client, model, ev.task)
         for mv in client.search_model_versions(f"name = '{model}'"):
@@ -69,7 +80,8 @@ def register(ctx: Ctx, run_id: str, author: str | None = None,
                  VersionTag.FAIRNESS_FAILS: ",".join(ev.fairness_fails),
                  VersionTag.CONSENT_SCOPE: canonical(ev.consent_scope) if ev.consent_scope else "",
                  VersionTag.CONSENT_NOTE: "; ".join(ev.notes),
-                 VersionTag.EVIDENCE: canonical(dict(ev.evidence_files))}
+                 VersionTag.EVIDENCE: canonical({**ev.evidence_files,
+                                                 **write_manifest(reader, run_id, model_files)})}
         model_id = ev.model_uri.removeprefix("models:/") if ev.model_uri.startswith(
             "models:/m-") else None
         op = {"op": "create", "model": model, "run_id": run_id, "model_id": model_id,
@@ -152,6 +164,11 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
             changed = evidence_changes(tags, ev)
             problems.append("tampered card: the run's card changed since registration"
                             + (f" ({'; '.join(changed[:4])})" if changed else ""))
+        if tags:
+            mc = check_model(ctx, ctx.reader, model, v, tags.get(VersionTag.RUN_ID, ""),
+                             pinned_evidence(tags))
+            if mc.problems:
+                problems.append("tampered model: " + "; ".join(mc.problems))
         if problems:
             ctx.refuse(exp_id, "review", model, v, who, problems)
         rec = {"state": "approved" if approve else "rejected", "reviewer": who,
@@ -204,20 +221,24 @@ def _alias_op(model: str, alias: str, version: str | None) -> dict:
 
 
 def gate_report(ctx: Ctx, model: str, version: str, alias: str, operator: str,
-                exp_id: str | None = None, state=None):
+                exp_id: str | None = None, state=None, unpinned_ok: bool = False):
     """Evaluate the alias's gates for one version: decisions and pinned digests from the
     governance history (``state``: its replay, else read now), the run's current evidence,
-    and every live tag that disagrees with the history."""
+    the files the version's model location holds now, and every live tag that disagrees
+    with the history. ``unpinned_ok``: see :func:`evaluate_gates`."""
     if state is None:
         state = ctx.replay(exp_id if exp_id is not None else ctx.history_experiment(False),
                            model)
     live = dict(ctx.client.get_model_version(model, version).tags)
     tags = state.tags.get(str(version), {})
     disagreements = tag_disagreements(state, str(version), live)
-    ev = read_evidence(ctx.reader, tags.get(VersionTag.RUN_ID) or live.get(VersionTag.RUN_ID)
+    reader = ctx.reader
+    ev = read_evidence(reader, tags.get(VersionTag.RUN_ID) or live.get(VersionTag.RUN_ID)
                        or "")
+    mc = check_model(ctx, reader, model, version, ev.run_id, pinned_evidence(tags))
     return evaluate_gates(model, version, alias, tags, ev, ctx.settings, ctx.consent,
-                          operator, ctx.today, disagreements)
+                          operator, ctx.today, disagreements, model_check=mc,
+                          unpinned_ok=unpinned_ok)
 
 
 def promote(ctx: Ctx, model: str, version: str | int, *, alias: str = "champion",

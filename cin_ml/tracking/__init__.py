@@ -19,7 +19,7 @@ import warnings as _warnings
 
 from cin_ml.tracking._artifacts import list_artifacts, load_artifact, log_artifacts, log_metrics
 from cin_ml.tracking._monitoring import find_monitoring_runs, log_monitoring_run
-from cin_ml.tracking._reader import RunReader
+from cin_ml.tracking._reader import RunReader, download_location, load_local_model
 from cin_ml.tracking._runs import RunBundle, flat_metrics, load_run_bundle, log_training
 from cin_ml.tracking._serving import ServedModel, resolve_served_model
 from cin_ml.tracking._store import (
@@ -42,9 +42,11 @@ __all__ = [
     "Store",
     "find_monitoring_runs",
     "flat_metrics",
+    "download_location",
     "git_commit",
     "list_artifacts",
     "load_artifact",
+    "load_local_model",
     "load_run_bundle",
     "log_artifacts",
     "log_metrics",

@@ -80,14 +80,26 @@ def log_artifacts(run_id: str, files: Mapping[str, Any],
     return upload_artifacts(client, run_id, files)
 
 
-def upload_artifacts(client, run_id: str, files: Mapping[str, Any]) -> list[str]:
+def upload_artifacts(client, run_id: str, files: Mapping[str, Any], *,
+                     artifact_uri: str | None = None,
+                     tracking_uri: str | None = None) -> list[str]:
     """Serialize ``files`` locally, then upload them to a run known to exist (the body of
-    :func:`log_artifacts`, for callers that already hold the run)."""
+    :func:`log_artifacts`, for callers that already hold the run). With ``artifact_uri``
+    (the run's artifact root, as read), upload there directly: MLflow's client otherwise
+    reuses, for the whole process, the artifact location it first saw for that run id."""
     paths = {name: _check_path(name) for name in files}
     with tempfile.TemporaryDirectory(prefix="cin-artifacts-") as tmp:
         for name, obj in files.items():
             _write(Path(tmp, *paths[name].parts), obj)
         try:
+            if artifact_uri:
+                from mlflow.store.artifact.artifact_repository_registry import (
+                    get_artifact_repository,
+                )
+
+                get_artifact_repository(artifact_uri, tracking_uri=tracking_uri).log_artifacts(
+                    tmp)
+                return sorted(files)
             client.log_artifacts(run_id, tmp)
         except Exception as exc:
             raise TrackingError(f"run {run_id}: could not log artifacts "

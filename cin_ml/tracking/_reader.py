@@ -41,6 +41,23 @@ def parse_artifact(path: str, raw: bytes):
     return raw
 
 
+def download_location(store: Store, uri: str, dst: str | Path) -> Path:
+    """Download the artifact (file or folder) at ``uri``, a location on ``store`` (a run's
+    artifact path, a logged model's or a model version's location), into ``dst``."""
+    from mlflow.artifacts import download_artifacts
+
+    return Path(download_artifacts(artifact_uri=uri, dst_path=str(dst),
+                                   tracking_uri=store.tracking_uri))
+
+
+def load_local_model(path: str | Path) -> Any:
+    """The LightGBM booster of a logged model's folder already on local disk (what
+    :meth:`RunReader.model` loads after downloading it; serving loads the copy it checked)."""
+    import mlflow.lightgbm
+
+    return mlflow.lightgbm.load_model(str(path))
+
+
 class RunReader:
     """Cached reads of runs on one store (see the module docstring).
 
@@ -106,22 +123,17 @@ class RunReader:
     def model(self, model_uri: str):
         """The LightGBM booster logged at ``model_uri`` (loaded once, from this store)."""
         if model_uri not in self._models:
-            import mlflow.lightgbm
-            from mlflow.artifacts import download_artifacts
-
             try:
                 with tempfile.TemporaryDirectory(prefix="cin-model-") as tmp:
-                    local = download_artifacts(artifact_uri=self._model_location(model_uri),
-                                               dst_path=tmp,
-                                               tracking_uri=self.store.tracking_uri)
-                    self._models[model_uri] = mlflow.lightgbm.load_model(local)
+                    local = download_location(self.store, self.model_location(model_uri), tmp)
+                    self._models[model_uri] = load_local_model(local)
             except Exception as exc:
                 raise TrackingError(f"cannot load model {model_uri} from "
                                     f"{self.store.tracking_uri} ({type(exc).__name__})"
                                     ) from None
         return self._models[model_uri]
 
-    def _model_location(self, model_uri: str) -> str:
+    def model_location(self, model_uri: str) -> str:
         """Where a logged model's files live, resolved on this store (``models:/m-...`` and
         ``runs:/RUN/PATH`` are otherwise resolved by MLflow on the global tracking URI)."""
         if model_uri.startswith("models:/m-"):
@@ -145,8 +157,10 @@ class RunReader:
         cached copies they replace."""
         from cin_ml.tracking._artifacts import upload_artifacts
 
-        self.run(run_id)  # known to exist: read once, like everything else
-        logged = upload_artifacts(self.client, run_id, files)
+        run = self.run(run_id)  # known to exist: read once, like everything else
+        logged = upload_artifacts(self.client, run_id, files,
+                                  artifact_uri=run.info.artifact_uri,
+                                  tracking_uri=self.store.tracking_uri)
         for path in logged:
             self._raw.pop((run_id, path), None)
         return logged

@@ -6,7 +6,7 @@ import math
 import tempfile
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +152,14 @@ class RunBundle:
     artifact_uri: str
     reader: RunReader = field(repr=False, compare=False)
     extra: dict = field(default_factory=dict)
+    verified_model: Any = field(default=None, repr=False, compare=False)
+    """A booster the caller loaded from bytes it checked (serving: the registered version's
+    pinned model files); used instead of loading ``model_uri``."""
 
     @property
     def model(self) -> Any:
+        if self.verified_model is not None:
+            return self.verified_model
         return self.reader.model(self.model_uri)
 
     @property
@@ -224,10 +229,12 @@ def read_bundle(reader: RunReader, run_id: str) -> RunBundle:
                      parts[Artifact.TEST_FEATURES], model_uri, run.info.artifact_uri, reader)
 
 
-def load_run_bundle(run_id: str, store: Store | str | RunReader | None = None) -> RunBundle:
+def load_run_bundle(run_id: str, store: Store | str | RunReader | None = None, *,
+                    model: Any = None) -> RunBundle:
     """Read a finished training run back (frames and dicts; the model on first use).
 
-    ``store`` may be a :class:`RunReader` to share its cache with other reads.
+    ``store`` may be a :class:`RunReader` to share its cache with other reads; ``model`` a
+    booster already loaded from checked bytes (serving), used as the bundle's model.
 
     Raises
     ------
@@ -235,4 +242,5 @@ def load_run_bundle(run_id: str, store: Store | str | RunReader | None = None) -
         Unknown run, a run that is not a finished training run, or a missing artifact.
     """
     reader = store if isinstance(store, RunReader) else RunReader(store)
-    return reader.bundle(run_id)
+    bundle = reader.bundle(run_id)
+    return bundle if model is None else replace(bundle, verified_model=model)

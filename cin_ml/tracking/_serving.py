@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from cin_ml.errors import TrackingError
 from cin_ml.tracking._store import Store, _client, as_store
@@ -25,6 +26,10 @@ class ServedModel:
     version: str
     run_id: str
     tags: dict = field(default_factory=dict)
+    model: Any = field(default=None, repr=False, compare=False)
+    """The booster the serving policy loaded from bytes it checked (``None`` until then)."""
+    notes: tuple[str, ...] = ()
+    """Plain lines the serving policy has for the user (e.g. model files not pinned)."""
 
     @property
     def ref(self) -> str:
