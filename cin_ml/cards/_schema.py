@@ -242,6 +242,8 @@ class Explanations(_Model):
     stability_spearman_median: float | None = None
     stability_top_k_overlap_min: float | None = None
     additivity_max_error: float | None = None
+    """The power of ten the SHAP additivity error is below (``cin_ml.explain.additivity_bound``,
+    at least 1e-9): never the float noise itself, which would change the card's hash."""
     reasons_method: str = ""
     reason_level: str = ""
     materiality_points: float | None = None
