@@ -368,7 +368,8 @@ class Subject(_Model):
 class Review(_Model):
     """Filled by the registry (issue 8); not covered by the card's SHA-256."""
 
-    status: Literal["not_reviewed", "pending", "approved", "rejected"] = "not_reviewed"
+    status: Literal["not_reviewed", "pending", "approved", "rejected", "expired"] = "not_reviewed"
+    """``expired``: an approval past its end date (``governance check`` expired it)."""
     model_name: str | None = None
     model_version: str | None = None
     reviewer: str | None = None
