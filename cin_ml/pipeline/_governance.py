@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cin_ml.pipeline._card import refresh_reviewed_card
 from cin_ml.pipeline._common import Progress, _quiet
 
 
@@ -90,15 +91,24 @@ def run_promote(model: str, version: str, *, alias: str = "champion",
 
 
 def _with_local_card(result: dict, tracking_uri: str | None) -> dict:
-    """Refresh the local copy of the card with the decision (``reports/cards/<run>/reviewed/``)
-    when this workspace holds the run's card (``cin-ml card`` wrote it here)."""
-    from cin_ml.pipeline._card import refresh_reviewed_card
-
-    rc = result.get("reviewed_card") or {}
-    if rc.get("run_id") and rc.get("files"):
-        result["reviewed_local"] = refresh_reviewed_card(rc["run_id"],
-                                                         tracking_uri=tracking_uri)
+    """Copy the cards with the decision the registry has just rendered to the workspace
+    (``reports/cards/<run>/reviewed/``): the version's (``reviewed_local``) and, when the
+    alias moved away from another version, that version's too (``previous_reviewed_local``:
+    its card now says it no longer serves)."""
+    reader = None
+    for key, local in (("reviewed_card", "reviewed_local"),
+                       ("previous_reviewed_card", "previous_reviewed_local")):
+        rc = result.get(key) or {}
+        if rc.get("run_id") and rc.get("files"):
+            reader = reader or _reader(tracking_uri)
+            result[local] = refresh_reviewed_card(rc["run_id"], reader=reader)
     return result
+
+
+def _reader(tracking_uri: str | None):
+    from cin_ml import tracking
+
+    return tracking.RunReader(tracking_uri)
 
 
 def run_rollback(model: str, *, operator: str | None = None, why: str = "",
@@ -129,14 +139,22 @@ def run_governance_check(*, actor: str | None = None, on_date: str | None = None
                          config: Path | str | None = None, consent: Path | str | None = None,
                          tracking_uri: str | None = None, demo_key: bool = False,
                          progress: Progress = _quiet) -> dict:
-    """Expire approvals, flag versions without valid consent, withdraw and restore aliases."""
+    """Expire approvals, flag versions without valid consent, withdraw and restore aliases;
+    the cards with the decision of the versions an alias left or reached are rendered again
+    and copied to ``reports/cards/<run>/reviewed/`` (``reviewed_cards[i]["local"]``)."""
     from cin_ml.registry import check, parse_day
 
     day = parse_day(on_date, "--on")
     if url := _server(tracking_uri):
         return _on_server(url, "check", progress, actor=actor, on_date=on_date)
-    return check(_governance_ctx(config, consent, tracking_uri, day, demo_key=demo_key),
-                 actor=actor).to_dict()
+    out = check(_governance_ctx(config, consent, tracking_uri, day, demo_key=demo_key),
+                actor=actor).to_dict()
+    reader = None
+    for rc in out["reviewed_cards"]:
+        if rc.get("run_id") and rc.get("files"):
+            reader = reader or _reader(tracking_uri)
+            rc["local"] = refresh_reviewed_card(rc["run_id"], reader=reader)
+    return out
 
 
 def run_history(model: str | None = None, *, verify: bool = False,

@@ -16,16 +16,7 @@ from ._runs import AUTHOR
 M = "cin-ecriture-4e"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_artifact_repos():
-    """MLflow caches each run's artifact repository by run id for the whole process: the
-    template store's runs have the same ids as this test's copy, so an upload would land in
-    the template (a test-harness artefact: a real store has one location per run)."""
-    from mlflow.tracking._tracking_service import utils
-
-    utils._artifact_repos_cache.clear()
-    yield
-    utils._artifact_repos_cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_artifact_repos")
 
 
 def _raw(ctx, rid, path):
