@@ -7,6 +7,10 @@ from pathlib import Path
 from cin_ml.pipeline._common import Progress, _quiet, load_publishable_run
 from cin_ml.run_contract import DataForm, Tag
 
+CARDS_OUT = "reports/cards"
+"""Where ``cin-ml card`` writes a run's card and the governance commands the card with the
+decision (``<run>/reviewed/``), relative to the workspace."""
+
 
 def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | None, str | None,
                                                                       dict]:
@@ -65,7 +69,7 @@ def _reviewed_copies(reader, run_id: str, sha256: str | None, local: Path) -> di
     return {lang: str(local / "reviewed" / f"card.{lang}.html") for lang in found}
 
 
-def refresh_reviewed_card(run_id: str, out: Path | str = "reports/cards", *,
+def refresh_reviewed_card(run_id: str, out: Path | str = CARDS_OUT, *,
                           tracking_uri: str | None = None, reader=None) -> dict[str, str]:
     """Copy the run's reviewed card (``card/reviewed/``, which the registry has just
     rendered) to ``<out>/<run_id>/reviewed/card.{fr,en}.html``, whether or not ``cin-ml
@@ -77,7 +81,7 @@ def refresh_reviewed_card(run_id: str, out: Path | str = "reports/cards", *,
     return _reviewed_copies(reader, run_id, None, Path(out) / run_id)
 
 
-def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *,
+def run_card(run_id: str, lang: str = "fr", out: Path | str = CARDS_OUT, *,
              sections: Path | str | None = None, ready: bool = False,
              virtual_report: Path | str | None = None, tracking_uri: str | None = None,
              log: bool = True, pdf: bool = False, progress: Progress = _quiet) -> dict:
