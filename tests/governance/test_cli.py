@@ -206,6 +206,6 @@ def test_an_expired_approval_says_so_on_its_card(cli, runs):
     r = cli("governance", "check", "--on", "2027-01-16")
     assert r.exit_code == 2 and "expired" in r.output, r.output
     fr, en = _local_cards(rid).values()
-    assert "Approbation expirée" in fr and "15 janvier 2027" in fr and "pas en service" in fr
+    assert "Expirée" in fr and "15 janvier 2027" in fr and "pas en service" in fr
     assert "En attente" not in fr
-    assert "Approval expired" in en and "January 15, 2027" in en and "Pending" not in en
+    assert "Expired" in en and "January 15, 2027" in en and "Pending" not in en
