@@ -49,6 +49,11 @@ def pages(made):
         for path, html in render_reviewed(card, review).items():
             lang = path.rsplit(".", 2)[-2]
             out[f"reviewed.{task}.{lang}"] = (html, lang)
+        # the same approval past its end date, withdrawn by governance check
+        expired = review.model_copy(update={"status": "expired", "aliases": ()})
+        for path, html in render_reviewed(card, expired).items():
+            lang = path.rsplit(".", 2)[-2]
+            out[f"reviewed.{task}.expired.{lang}"] = (html, lang)
         flagged = [s for s in m.cohort.students if s.reasons][:1]
         for s in flagged:
             for lang in LANGS:
@@ -61,7 +66,7 @@ def pages(made):
 def test_every_page_was_made(pages):
     kinds = {name.split(".")[0] for name in pages}
     assert kinds == {"card", "reviewed", "sheet"}
-    assert len(pages) == 12
+    assert len(pages) == 16
 
 
 @pytest.mark.parametrize("kind", ["card", "reviewed", "sheet"])

@@ -38,10 +38,24 @@ def readme_chain() -> list[list[str]]:
     return [shlex.split(line, comments=True) for line in text.splitlines() if line.strip()]
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
 def clean_env(home: Path) -> dict[str, str]:
-    """What a fresh login shell with the project's venv on PATH has."""
+    """What a fresh login shell with the project's venv on PATH has, the checkout under test
+    first on the import path (what its editable install gives; a venv made from another
+    worktree would otherwise run that worktree's code)."""
     return {"PATH": f"{BIN}{os.pathsep}/usr/bin{os.pathsep}/bin", "HOME": str(home),
-            "LANG": "C.UTF-8", "TMPDIR": os.environ.get("TMPDIR", "/tmp")}
+            "LANG": "C.UTF-8", "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+            "PYTHONPATH": str(REPO)}
+
+
+def test_the_chain_runs_this_checkout(tmp_path):
+    done = subprocess.run([str(BIN / "python"), "-c", "import cin_ml; print(cin_ml.__file__)"],
+                          cwd=tmp_path, env=clean_env(tmp_path), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).resolve() == REPO / "cin_ml" / "__init__.py"
 
 
 def test_the_chain_is_what_the_readme_says():
@@ -94,6 +108,18 @@ def test_readme_chain_verbatim_in_a_clean_environment(chain):
     assert "approved" in outputs["review"].lower(), outputs["review"]
     assert "champion" in outputs["promote"] and "v1" in outputs["promote"], outputs["promote"]
     assert "--student" in outputs["explain"], "explain must say where student ids come from"
+    # the committee's decision reaches the reader's folder, next to the card (fr and en)
+    reviewed = work / "reports" / "cards" / run_id / "reviewed"
+    for step in ("review", "promote"):
+        assert f"card with the decision: reports/cards/{run_id}/reviewed/card.fr.html" \
+            in outputs[step], outputs[step]
+    fr = (reviewed / "card.fr.html").read_text(encoding="utf-8")
+    en = (reviewed / "card.en.html").read_text(encoding="utf-8")
+    assert "Approuvé" in fr and "a.tremblay" in fr and "30 juin 2027" in fr
+    assert "en service (modèle de production)" in fr
+    assert "Approved" in en and "June 30, 2027" in en and "serving (production model)" in en
+    pinned = (work / "reports" / "cards" / run_id / "card.sha256").read_text().split()[0]
+    assert pinned in fr and pinned in en
 
     # the school's list holds only that school's students
     report = work / "reports" / "predict" / "school-001003"
@@ -183,7 +209,7 @@ def look_at(browser, page_file: Path, lang: str, name: str, a4: bool = True) -> 
 
 
 ACCESS_PAGES = ("school-001003", "css-CSS001", "ministry-network")
-CHAIN_PAGES = ("card.fr", "card.en", "sheet.fr",
+CHAIN_PAGES = ("card.fr", "card.en", "card.reviewed.fr", "card.reviewed.en", "sheet.fr",
                "sheet.en", *ACCESS_PAGES, "css-CSS001.schools", "ministry-network.css",
                "virtual_css.fr", "virtual_css.en")
 
@@ -205,6 +231,11 @@ def chain_pages(chain):
     reports = work / "reports"
     pages = {f"card.{lang}": (reports / "cards" / run_id / f"card.{lang}.html", lang)
              for lang in ("fr", "en")}
+    # explained again (--student) and carded again after the decision: the card, its hash
+    # and so the reviewed copy beside it are unchanged
+    pages |= {f"card.reviewed.{lang}": (
+        reports / "cards" / run_id / "reviewed" / f"card.{lang}.html", lang)
+        for lang in ("fr", "en")}
     pages |= {f"sheet.{lang}": (reports / "explain" / run_id / f"{student}.{lang}.html", lang)
               for lang in ("fr", "en")}
     for folder in ACCESS_PAGES:
@@ -228,6 +259,8 @@ def test_pages_open_in_a_real_browser(chain_pages, browser):
         seen = look_at(browser, path, lang, name)
         if name == "css-CSS001":  # a CSS direction reads it: at most 6 screens of 800 px
             assert seen["height_px"] <= 6 * 800, seen
+    reviewed = chain_pages["card.reviewed.fr"][0].read_text(encoding="utf-8")
+    assert "Approuvé" in reviewed and "a.tremblay" in reviewed and "30 juin 2027" in reviewed
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ from cin_ml.cards._schema import (
     VirtualCSS,
 )
 from cin_ml.cards._schema import Fairness as FairnessSection
+from cin_ml.explain import additivity_bound
 from cin_ml.glossary import has_label, label
 
 N_DRIVERS = 8
@@ -154,7 +155,7 @@ def explanations_section(explain: Mapping | None,
         n_students=g.get("n_students"), drivers=drivers, families=fams,
         stability_spearman_median=stab.get("spearman_median"),
         stability_top_k_overlap_min=stab.get("top_k_overlap_min"),
-        additivity_max_error=None if add is None else float(f"{add:.3g}"),
+        additivity_max_error=None if add is None else additivity_bound(add),
         reasons_method=str(rs.get("method", "")), reason_level=str(rs.get("level", "")),
         materiality_points=rs.get("materiality_points"), monotone_families=fams_m,
         monotone_method=str(mono.get("method", "")) if fams_m else "",

@@ -242,6 +242,8 @@ class Explanations(_Model):
     stability_spearman_median: float | None = None
     stability_top_k_overlap_min: float | None = None
     additivity_max_error: float | None = None
+    """The power of ten the SHAP additivity error is below (``cin_ml.explain.additivity_bound``,
+    at least 1e-9): never the float noise itself, which would change the card's hash."""
     reasons_method: str = ""
     reason_level: str = ""
     materiality_points: float | None = None
@@ -366,7 +368,8 @@ class Subject(_Model):
 class Review(_Model):
     """Filled by the registry (issue 8); not covered by the card's SHA-256."""
 
-    status: Literal["not_reviewed", "pending", "approved", "rejected"] = "not_reviewed"
+    status: Literal["not_reviewed", "pending", "approved", "rejected", "expired"] = "not_reviewed"
+    """``expired``: an approval past its end date (``governance check`` expired it)."""
     model_name: str | None = None
     model_version: str | None = None
     reviewer: str | None = None

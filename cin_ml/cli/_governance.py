@@ -85,23 +85,29 @@ def review(
         for c in s.get("monitoring_conditions", []):
             console.print(f"condition: {esc(c['text'])}")
         console.print(f"bound to card {esc(s['card_sha256'])} · history event #{esc(s['event'])}")
-        _print_reviewed(s.get("reviewed_card"), s.get("reviewed_local"))
+        _print_reviewed(s)
 
     _run(go)
 
 
-def _print_reviewed(rc: dict | None, local: dict | None = None) -> None:
-    """Where the reader finds the card with the decision (or why it was not rendered)."""
-    if not rc:
-        return
-    if local:
-        console.print(f"card with the decision: {esc(', '.join(local.values()))}",
-                      soft_wrap=True)
-    elif rc.get("files"):
-        console.print(f"card with the decision: {esc(', '.join(rc['files']))} in run "
-                      f"{esc(rc['run_id'])}", soft_wrap=True)
-    elif rc.get("note"):
-        err_console.print(f"[yellow]note:[/] {esc(rc['note'])}", soft_wrap=True)
+def _print_reviewed(s: dict) -> None:
+    """Where the reader finds the card with the decision (or why it was not rendered): the
+    version's and, when an alias moved away from another version, that version's."""
+    for key, local, label in (
+            ("reviewed_card", "reviewed_local", "card with the decision"),
+            ("previous_reviewed_card", "previous_reviewed_local",
+             f"card of v{(s.get('previous_reviewed_card') or {}).get('version')} "
+             f"(no longer @{s.get('alias', 'champion')})")):
+        rc, paths = s.get(key), s.get(local)
+        if not rc:
+            continue
+        if paths:
+            console.print(f"{esc(label)}: {esc(', '.join(paths.values()))}", soft_wrap=True)
+        elif rc.get("files"):
+            console.print(f"{esc(label)}: {esc(', '.join(rc['files']))} in run "
+                          f"{esc(rc['run_id'])}", soft_wrap=True)
+        elif rc.get("note"):
+            err_console.print(f"[yellow]note:[/] {esc(rc['note'])}", soft_wrap=True)
 
 
 @app.command()
@@ -134,7 +140,7 @@ def promote(
         console.print(f"[bold]{esc(s['model'])}@{esc(s['alias'])}[/] → "
                       f"v{esc(s['version'])}{esc(prev)} · "
                       f"history event #{esc(s['event'])}")
-        _print_reviewed(s.get("reviewed_card"), s.get("reviewed_local"))
+        _print_reviewed(s)
 
     _run(go)
 
@@ -156,6 +162,7 @@ def rollback(
                          progress=_progress)
         console.print(f"[bold]{esc(s['model'])}@champion[/] → v{esc(s['version'])} (was "
                       f"v{esc(s['previous'])}) · history event #{esc(s['event'])}")
+        _print_reviewed(s)
 
     _run(go)
 
@@ -283,6 +290,13 @@ def governance_check(
             to = f"v{r['to']}" if r["to"] else "no alias (as the history has it)"
             console.print(f"[bold red]restored[/] {esc(r['model'])}@{esc(r['alias'])} → "
                           f"{esc(to)}: {esc(r['why'])}", soft_wrap=True)
+        for rc in s.get("reviewed_cards", []):
+            where = ", ".join((rc.get("local") or {}).values()) or ", ".join(rc.get("files", []))
+            if where:
+                console.print(f"card of {esc(rc['model'])} v{esc(rc['version'])} "
+                              f"(serving status): {esc(where)}", soft_wrap=True)
+            elif rc.get("note"):
+                err_console.print(f"[yellow]note:[/] {esc(rc['note'])}", soft_wrap=True)
         for rid in s["stale_runs"]:
             console.print(f"[yellow]run marked FAILED[/] {esc(rid)} (left RUNNING: its "
                           f"process was killed)")

@@ -175,8 +175,8 @@ def _print_explain_summary(s: dict) -> None:
     console.print(f"Explained {s['n_explained']:,} of {s['n_cohort']:,} test students "
                   f"({s['n_flagged']:,} flagged, {esc(s['n_asked'])} asked, "
                   f"sample {s['n_sample']:,}) "
-                  f"in {s['timings_s']['total']:.2f} s; additivity error "
-                  f"{s['additivity_max_error']:.1e}")
+                  f"in {s['timings_s']['total']:.2f} s; additivity error below "
+                  f"{s['additivity_max_error']:.0e}")
     t = Table(title=f"Top drivers ({esc(s['task'])}), mean |SHAP| in log-odds")
     for col in ("feature", "family", "mean |SHAP|"):
         t.add_column(esc(col), justify="right" if col == "mean |SHAP|" else "left")

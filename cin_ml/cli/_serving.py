@@ -162,6 +162,9 @@ def _print_demo_summary(s: dict) -> None:
     for task, r in s["tasks"].items():
         console.print(f"  model cards {esc(task):<12} {esc(r['cards']['fr'])}  ·  "
                       f"{esc(r['cards']['en'])}")
+        if r.get("reviewed_cards"):
+            shown = "  ·  ".join(r["reviewed_cards"].values())
+            console.print(f"  with the decision   {esc(shown)}")
     for role, path in s["predict"].items():
         console.print(f"  predictions ({esc(role):<8}) {esc(path)}/report.html")
     from cin_ml.store import resolve_store

@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     # contributions
     "Contributions": "_contrib",
     "ExplainerInfo": "_contrib",
+    "additivity_bound": "_contrib",
     "compute_contributions": "_contrib",
     "contributions_from_frame": "_contrib",
     # counterfactual reasons

@@ -25,6 +25,30 @@ BACKGROUND = ("none: path-dependent tree SHAP weighs each split by the training 
 OUTPUT_SPACE = ("raw model output: log-odds of the positive class (failure/dropout); sigmoid(raw) "
                 "is the model probability (calibration folded into the leaves, if any); base "
                 "value + contributions = raw score")
+ADDITIVITY_FLOOR = 1e-9
+"""The smallest additivity bound stated: errors below it are float rounding (about 1e-15 in
+log-odds), whose exact value changes with chunking and summation order."""
+
+
+def additivity_bound(error: float, floor: float = ADDITIVITY_FLOOR) -> float:
+    """The power of ten an additivity error is below (at least ``floor``): what
+    ``explain/global.json`` and the card record, so that explaining a run again (other
+    chunks, a cached frame, one more student) does not change the card's evidence and hash.
+
+    ``additivity_bound(3e-16) == 1e-9``; ``additivity_bound(2e-6) == 1e-5``; an error that
+    is exactly a power of ten is its own bound; ``nan`` stays ``nan`` (nothing explained
+    cannot be bounded).
+    """
+    import math
+
+    error = abs(float(error))
+    if math.isnan(error):
+        return error
+    if error <= floor:
+        return floor
+    exp = math.ceil(math.log10(error))
+    bound = float(f"1e{exp}")
+    return bound if bound >= error else float(f"1e{exp + 1}")
 
 
 @dataclass(frozen=True)

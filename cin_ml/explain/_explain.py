@@ -13,7 +13,12 @@ import pandas as pd
 from cin_ml.errors import DataError
 from cin_ml.models import resolve_threads
 
-from ._contrib import Contributions, compute_contributions, merge_contributions
+from ._contrib import (
+    Contributions,
+    additivity_bound,
+    compute_contributions,
+    merge_contributions,
+)
 from ._counterfactual import check_reasons, model_directions
 from ._features import family_map, sensitive_features
 from ._global import GlobalExplanation, global_importance, mean_abs, stability
@@ -68,10 +73,15 @@ class Explanation:
         raise DataError(f"student '{student_id}' was not explained (neither flagged nor asked)")
 
     def to_dict(self) -> dict:
-        """``global.json``: settings, selection, timings and global importance (no student)."""
+        """``global.json``: settings, selection, timings and global importance (no student).
+
+        The additivity error is recorded as the power of ten it is below
+        (:func:`additivity_bound`): its exact value is float noise that changes from one
+        call to the next, and the card reads it."""
         return {"explainer": self.contributions.explainer.to_dict(),
                 "settings": self.settings.model_dump(), "selection": self.selection.to_dict(),
-                "additivity_max_error": self.contributions.max_additivity_error,
+                "additivity_max_error": additivity_bound(
+                    self.contributions.max_additivity_error),
                 "base_value": self.contributions.base_value,
                 "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
                 "families": self.families, "sensitive_features": list(self.sensitive),

@@ -7,6 +7,10 @@ from pathlib import Path
 from cin_ml.pipeline._common import Progress, _quiet, load_publishable_run
 from cin_ml.run_contract import DataForm, Tag
 
+CARDS_OUT = "reports/cards"
+"""Where ``cin-ml card`` writes a run's card and the governance commands the card with the
+decision (``<run>/reviewed/``), relative to the workspace."""
+
 
 def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | None, str | None,
                                                                       dict]:
@@ -45,9 +49,9 @@ def _virtual_report(tags: dict, explicit: Path | str | None) -> tuple[dict | Non
 
 
 def _reviewed_copies(reader, run_id: str, sha256: str | None, local: Path) -> dict[str, str]:
-    """The registry's reviewed rendering of this card (``card/reviewed/``), copied next to
-    the local card when the run has one for the same card hash (any, when ``sha256`` is
-    None: the registry has just rendered it): ``{lang: path}``."""
+    """The registry's reviewed rendering of this card (``card/reviewed/``), copied to
+    ``<local>/reviewed/`` when the run has one for the card hash ``sha256`` (any, when
+    ``sha256`` is None: the registry has just rendered it): ``{lang: path}``."""
     from cin_ml.cards import LANGS
     from cin_ml.extract import atomic_dir
     from cin_ml.run_contract import Artifact
@@ -65,19 +69,19 @@ def _reviewed_copies(reader, run_id: str, sha256: str | None, local: Path) -> di
     return {lang: str(local / "reviewed" / f"card.{lang}.html") for lang in found}
 
 
-def refresh_reviewed_card(run_id: str, out: Path | str = "reports/cards", *,
-                          tracking_uri: str | None = None) -> dict[str, str]:
-    """Copy the run's reviewed card (``card/reviewed/``) next to the card ``cin-ml card`` wrote
-    in ``<out>/<run_id>/`` (nothing when that folder holds no card): ``{lang: path}``."""
+def refresh_reviewed_card(run_id: str, out: Path | str = CARDS_OUT, *,
+                          tracking_uri: str | None = None, reader=None) -> dict[str, str]:
+    """Copy the run's reviewed card (``card/reviewed/``, which the registry has just
+    rendered) to ``<out>/<run_id>/reviewed/card.{fr,en}.html``, whether or not ``cin-ml
+    card`` wrote the card itself here (the default ``out`` is ``cin-ml card``'s, relative
+    to the workspace): ``{lang: path}``, empty when the run holds no reviewed card."""
     from cin_ml import tracking
 
-    local = Path(out) / run_id
-    if not (local / "card.sha256").is_file():
-        return {}
-    return _reviewed_copies(tracking.RunReader(tracking_uri), run_id, None, local)
+    reader = reader or tracking.RunReader(tracking_uri)
+    return _reviewed_copies(reader, run_id, None, Path(out) / run_id)
 
 
-def run_card(run_id: str, lang: str = "fr", out: Path | str = "reports/cards", *,
+def run_card(run_id: str, lang: str = "fr", out: Path | str = CARDS_OUT, *,
              sections: Path | str | None = None, ready: bool = False,
              virtual_report: Path | str | None = None, tracking_uri: str | None = None,
              log: bool = True, pdf: bool = False, progress: Progress = _quiet) -> dict:

@@ -145,16 +145,17 @@ def run_demo(workdir: Path | str = ".", *, students: int = 20000, seed: int = 7,
         step(f"{task}: review", lambda m=reg["model"], v=reg["version"], c=conditions, f=fails:
              run_review(m, str(v), approve=True, reviewer=reviewer,
                         comment="Demo: approved for a supervised pilot (scripted review).",
-                        conditions=c, accept_fairness=tuple(f)))
-        step(f"{task}: promote", lambda m=reg["model"], v=reg["version"]: run_promote(
+                        conditions=c, accept_fairness=tuple(f), cards_out=reports / "cards"))
+        promoted = step(f"{task}: promote", lambda m=reg["model"], v=reg["version"]: run_promote(
             m, str(v), alias="champion", operator=operator,
-            why="Demo: approved by the committee"))
+            why="Demo: approved by the committee", cards_out=reports / "cards"))
         out["tasks"][task] = {
             "run_id": rid, "model": f"{reg['model']}@champion", "version": reg["version"],
             "test_auc": tr["metrics"]["test_auc"], "indicator_auc": tr["metrics"]["indicator_auc"],
             "fairness": audit["worst_verdict"], "accepted_fairness_fails": fails,
             "cards": {lang: str(Path(card["html"]).with_name(f"card.{lang}.html"))
-                      for lang in ("fr", "en")}}
+                      for lang in ("fr", "en")},
+            "reviewed_cards": promoted.get("reviewed_local") or {}}
     model = out["tasks"][SCORED_TASK]["model"]
     school = _demo_school(data / "source")
     preds = {}

@@ -101,7 +101,7 @@ def run_explain(run_id: str, student: str | None = None, lang: str = "fr", *,
                "top_features": [list(x[:3]) for x in e.global_.per_feature[:8]],
                "top_families": [list(x) for x in e.global_.per_family[:5]],
                "stability": (e.global_.stability.to_dict() if e.global_.stability else None),
-               "additivity_max_error": e.contributions.max_additivity_error,
+               "additivity_max_error": global_["additivity_max_error"],
                "examples": _flagged_examples(preds),
                "reasons_check": global_["reasons"]["check"],
                "reasons_truth": global_["reasons"].get("truth")}

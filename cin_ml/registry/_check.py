@@ -19,6 +19,10 @@ Under the governance lock, on a verified history, for every cin-ml model of the 
 5. **stale runs** — a training run still ``RUNNING`` ``[check] stale_run_hours`` after it
    started (its process was killed) is marked ``FAILED`` (``run.failed``).
 
+After the lock, the card with the decision (``card/reviewed/``, which states whether the
+version serves) is rendered again for every version an alias left or reached
+(:attr:`CheckReport.reviewed_cards`).
+
 Each change is a history event; :attr:`CheckReport.repaired` (any alias or tag repaired)
 makes the CLI exit non-zero, so a scheduler can alert.
 """
@@ -34,6 +38,7 @@ from cin_ml.registry._context import Ctx, alias_version, identity
 from cin_ml.registry._gates import consent_result, pinned_evidence, review_record
 from cin_ml.registry._history import canonical
 from cin_ml.registry._model_files import MANIFEST, unpinned_line
+from cin_ml.registry._reviewed_card import publish_reviewed_card
 from cin_ml.registry._state import alias_disagreement, tag_disagreements
 from cin_ml.registry._txn import run_action
 from cin_ml.registry._workflow import _alias_op, _tag, gate_report
@@ -63,6 +68,9 @@ class CheckReport:
     unpinned: tuple[tuple[str, str, str], ...] = ()
     # model, alias, version holding it whose model files were never pinned (kept, reported)
     withdraw_reasons: tuple[tuple[str, str, str], ...] = ()  # model, alias, failed gates
+    reviewed_cards: tuple[dict, ...] = ()
+    """``{"model", "version", "run_id", "files"}`` (or ``"note"``) of each version whose card
+    with the decision was rendered again because an alias left or reached it."""
 
     @property
     def repaired(self) -> bool:
@@ -94,7 +102,8 @@ class CheckReport:
                 "breached": [{"model": m, "version": v, "conditions": list(c)}
                              for m, v, c in self.breached],
                 "unpinned": [{"model": m, "alias": a, "version": v, "note": unpinned_line(m, v)}
-                             for m, a, v in self.unpinned]}
+                             for m, a, v in self.unpinned],
+                "reviewed_cards": [dict(r) for r in self.reviewed_cards]}
 
 
 def _managed_models(client) -> list[str]:
@@ -126,7 +135,17 @@ def check(ctx: Ctx, actor: str | None = None) -> CheckReport:
     return CheckReport(ctx.today.isoformat(), tuple(f.expired), tuple(f.flagged),
                        tuple(f.cleared), tuple(f.withdrawn), tuple(f.restored),
                        tuple(f.tags_restored), tuple(f.foreign), tuple(f.stale),
-                       tuple(f.breached), tuple(f.unpinned), tuple(f.reasons))
+                       tuple(f.breached), tuple(f.unpinned), tuple(f.reasons),
+                       _republish_moved(ctx, f))
+
+
+def _republish_moved(ctx: Ctx, f: _Found) -> tuple[dict, ...]:
+    """Render the card with the decision again for each version an alias left or reached
+    (its serving status changed); a failure is a note, never an undone repair."""
+    moved = {(m, v) for m, _, a, b in f.withdrawn for v in (a, b) if v}
+    moved |= {(m, v) for m, _, a, b, _ in f.restored for v in (a, b) if v}
+    return tuple({"model": m, "version": v, **publish_reviewed_card(ctx, m, v)}
+                 for m, v in sorted(moved, key=lambda mv: (mv[0], int(mv[1]))))
 
 
 def _restore_tags(ctx: Ctx, exp_id: str, model: str, who: str, f: _Found) -> None:

@@ -12,7 +12,7 @@ from cin_ml.run_contract import Artifact, VersionTag
 
 __all__ = ["publish_reviewed_card"]
 
-_STATES = ("approved", "rejected", "pending")
+_STATES = ("approved", "rejected", "pending", "expired")
 
 
 def _review(model: str, version: str, tags: dict, aliases: tuple[str, ...]):

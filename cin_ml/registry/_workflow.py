@@ -198,10 +198,12 @@ def review(ctx: Ctx, model: str, version: str | int, *, reviewer: str | None, ap
 
 
 def _republish(ctx: Ctx, model: str, version: str, previous: str | None) -> dict:
-    """Reviewed cards of the version that now holds the alias and of the one that lost it."""
-    out = publish_reviewed_card(ctx, model, version)
+    """Reviewed cards of the version that now holds the alias (``reviewed_card``) and of the
+    one that lost it (``previous_reviewed_card``, when another version held it)."""
+    out = {"reviewed_card": publish_reviewed_card(ctx, model, version)}
     if previous and previous != version:
-        publish_reviewed_card(ctx, model, previous)
+        out["previous_reviewed_card"] = {"version": previous,
+                                         **publish_reviewed_card(ctx, model, previous)}
     return out
 
 
@@ -261,7 +263,7 @@ def promote(ctx: Ctx, model: str, version: str | int, *, alias: str = "champion"
                             "gates": [r.to_dict() for r in report.results]})
     return {"model": model, "version": v, "alias": alias, "previous": previous,
             "gates": report.to_dict(), "event": event.seq,
-            "reviewed_card": _republish(ctx, model, v, previous)}
+            **_republish(ctx, model, v, previous)}
 
 
 def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
@@ -301,7 +303,7 @@ def rollback(ctx: Ctx, model: str, *, operator: str | None, why: str,
             commit_details={"alias": alias, "previous": current,
                             "gates": [r.to_dict() for r in report.results]})
     return {"model": model, "alias": alias, "version": target, "previous": current,
-            "event": event.seq, "reviewed_card": _republish(ctx, model, target, current)}
+            "event": event.seq, **_republish(ctx, model, target, current)}
 
 
 def version_summary(ctx: Ctx, model: str, version: str) -> dict:

@@ -88,7 +88,7 @@ def test_run_explain_logs_artifacts_and_reuses_cache(trained):
     assert any(a.startswith("explain/plots/groups_sex") for a in arts)
     g = load_artifact(run_id, "explain/global.json")
     assert g["explainer"]["method"].startswith("lightgbm.Booster.predict(pred_contrib=True)")
-    assert g["additivity_max_error"] < 1e-9
+    assert g["additivity_max_error"] == 1e-9  # the power of ten the error is below
     html = (tmp / "reports" / run_id / f"{sid}.fr.html").read_text(encoding="utf-8")
     assert sid in html and "Une personne décide" in html
     # no direct identifier column value reaches the sheet (pseudonymous id only)
@@ -119,3 +119,46 @@ def test_cli_explain(trained):
                             "--out", str(trained["tmp"] / "cli")])
     assert r.exit_code == 0, r.output
     assert "Top drivers" in r.output and "Sheet:" in r.output
+
+
+def test_explaining_again_leaves_the_card_and_its_hash_unchanged(trained, tmp_path):
+    """The README's order: explain, card, register, review, then ``explain --student`` (a
+    parent asks) and ``card`` again. The second explain re-logs ``explain/global.json`` from
+    the cached contributions; its additivity error was float noise that differed from the
+    first call's, so the card's hash moved and the committee's reviewed copy no longer
+    matched. It is now recorded as the power of ten it is below."""
+    from cin_ml.pipeline import run_card, run_explain
+    from cin_ml.tracking import load_artifact, log_training, training_run
+
+    with training_run("ecriture_4e", {"cin.data_form": "deidentified",
+                                      "cin.data_dir": str(trained["tmp"])}) as run_id:
+        log_training(run_id, trained["result"], data_dir=str(trained["tmp"]),
+                     data_form="deidentified")
+    run_explain(run_id, out=tmp_path / "explain")            # computed afresh
+    first_global = load_artifact(run_id, "explain/global.json")
+    first = run_card(run_id, out=tmp_path / "cards")
+    test = trained["result"].test
+    sid = str(test.loc[test["flagged"] == 1, "student_id"].iloc[0])
+    run_explain(run_id, student=sid, out=tmp_path / "explain")   # from the cache
+    again = load_artifact(run_id, "explain/global.json")
+    second = run_card(run_id, out=tmp_path / "cards")
+    assert first_global["additivity_max_error"] == again["additivity_max_error"] == 1e-9
+    assert second["sha256"] == first["sha256"]
+    card = json.loads((tmp_path / "cards" / run_id / "card.json").read_text(encoding="utf-8"))
+    assert card["explanations"]["status"] == "available"
+    assert card["explanations"]["additivity_max_error"] == 1e-9
+
+
+def test_additivity_bound_is_a_power_of_ten_at_or_above_the_error():
+    import math
+
+    from cin_ml.explain import additivity_bound
+
+    assert additivity_bound(0.0) == additivity_bound(3.3e-16) == additivity_bound(1e-9) == 1e-9
+    assert additivity_bound(1.1e-9) == 1e-8
+    assert additivity_bound(2e-6) == additivity_bound(1e-5) == 1e-5
+    assert additivity_bound(-0.02) == 0.1
+    assert math.isnan(additivity_bound(float("nan")))
+    for err in (4.4e-16, 7e-12, 3.7e-7, 0.5, 12.0):
+        b = additivity_bound(err)
+        assert b >= err and b == 10.0 ** round(math.log10(b))

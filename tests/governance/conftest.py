@@ -70,3 +70,16 @@ def ctx_on(gov_store, settings, agreements):
     from cin_ml.registry import make_ctx
 
     return lambda day: make_ctx(settings, agreements, today=day)
+
+
+@pytest.fixture()
+def fresh_artifact_repos():
+    """MLflow caches each run's artifact repository by run id for the whole process: the
+    template store's runs have the same ids as this test's copy, so an upload would land in
+    the template (a test-harness artefact: a real store has one location per run). For tests
+    that write artifacts into a copied run (the reviewed card) and read them back."""
+    from mlflow.tracking._tracking_service import utils
+
+    utils._artifact_repos_cache.clear()
+    yield
+    utils._artifact_repos_cache.clear()

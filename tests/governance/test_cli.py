@@ -44,6 +44,8 @@ def cli(gov_store, tmp_path, monkeypatch):
     (cfg / "consent.toml").write_text(CONSENT.format(ds="academic")
                                       + CONSENT.format(ds="absences").replace('"c1"', '"c2"'))
     monkeypatch.setenv("CIN_ML_CONFIG_DIR", str(cfg))
+    (tmp_path / "ws").mkdir()
+    monkeypatch.chdir(tmp_path / "ws")   # the workspace: reports/ lands here, not in the repo
     runner = CliRunner()
 
     def call(*args):
@@ -123,3 +125,87 @@ def test_parse_day_names_the_key():
     assert parse_day(None, "'expires'") is None and parse_day("  ", "'expires'") is None
     with pytest.raises(GovernanceError, match=r"^'on_date' must be a date YYYY-MM-DD; got "):
         parse_day("2026-02-30", "'on_date'")
+
+
+def _local_cards(run_id: str) -> dict[str, str]:
+    """The cards with the decision in the workspace (``reports/cards/<run>/reviewed/``)."""
+    from pathlib import Path
+
+    folder = Path("reports") / "cards" / run_id / "reviewed"
+    return {lang: (folder / f"card.{lang}.html").read_text(encoding="utf-8")
+            for lang in ("fr", "en")}
+
+
+@pytest.mark.usefixtures("fresh_artifact_repos")
+def test_the_card_with_the_decision_reaches_the_workspace(cli, runs):
+    """review, promote, rollback and governance check copy the registry's reviewed card to
+    reports/cards/<run>/reviewed/ (the workspace holds no card of these runs: cin-ml card
+    wrote them elsewhere), the previous champion's too, and say where."""
+    from pathlib import Path
+
+    v1_run, v2_run = runs["ready"], runs["reseeded"]
+    for rid in (v1_run, v2_run):
+        assert cli("register", "--run", rid, "--author", AUTHOR).exit_code == 0
+        assert not (Path("reports") / "cards" / rid).exists()
+    r = cli("review", "--model", "cin-ecriture-4e", "--version", "1", "--approve",
+            "--reviewer", "m.gagnon", "--comment", "Pilote supervisé",
+            "--expires", "2027-06-30")
+    assert r.exit_code == 0, r.output
+    where = f"reports/cards/{v1_run}/reviewed/card.fr.html"
+    assert f"card with the decision: {where}" in r.output, r.output
+    fr, en = _local_cards(v1_run).values()
+    assert "Approuvé" in fr and "m.gagnon" in fr and "30 juin 2027" in fr
+    assert "Pilote supervisé" in fr and "pas en service" in fr
+    assert "Approved" in en and "June 30, 2027" in en
+
+    r = cli("promote", "--model", "cin-ecriture-4e", "--version", "1",
+            "--operator", "ops.bouchard")
+    assert r.exit_code == 0, r.output
+    assert where in r.output and "no longer" not in r.output
+    fr, en = _local_cards(v1_run).values()
+    assert "en service (modèle de production)" in fr and "serving (production model)" in en
+
+    assert cli("review", "--model", "cin-ecriture-4e", "--version", "2", "--approve",
+               "--reviewer", "m.gagnon", "--comment", "ok").exit_code == 0
+    r = cli("promote", "--model", "cin-ecriture-4e", "--version", "2",
+            "--operator", "ops.bouchard")
+    assert r.exit_code == 0, r.output
+    assert (f"card of v1 (no longer @champion): reports/cards/{v1_run}/reviewed/card.fr.html"
+            in r.output), r.output
+    fr, en = _local_cards(v1_run).values()
+    assert "en service (modèle de production)" not in fr and "pas en service" in fr
+    assert "serving (production model)" not in en
+    assert "en service (modèle de production)" in _local_cards(v2_run)["fr"]
+
+    r = cli("rollback", "--model", "cin-ecriture-4e", "--operator", "ops.bouchard",
+            "--why", "drift in v2")
+    assert r.exit_code == 0, r.output
+    assert f"reports/cards/{v1_run}/reviewed/card.fr.html" in r.output
+    assert f"card of v2 (no longer @champion): reports/cards/{v2_run}/" in r.output
+    assert "en service (modèle de production)" in _local_cards(v1_run)["fr"]
+    assert "pas en service" in _local_cards(v2_run)["fr"]
+
+    # the agreements lapse: check withdraws @champion and the cards say so
+    r = cli("governance", "check", "--on", "2030-01-02")
+    assert r.exit_code == 2 and "withdrawn" in r.output, r.output
+    assert f"card of cin-ecriture-4e v1 (serving status): reports/cards/{v1_run}/" in r.output
+    assert "en service (modèle de production)" not in _local_cards(v1_run)["fr"]
+    assert "pas en service" in _local_cards(v1_run)["fr"]
+
+
+@pytest.mark.usefixtures("fresh_artifact_repos")
+def test_an_expired_approval_says_so_on_its_card(cli, runs):
+    """governance check expires an approval and withdraws @champion: the re-rendered card
+    states the expiry (not "pending") and that the version no longer serves."""
+    rid = runs["ready"]
+    assert cli("register", "--run", rid, "--author", AUTHOR).exit_code == 0
+    assert cli("review", "--model", "cin-ecriture-4e", "--version", "1", "--approve",
+               "--reviewer", "m.gagnon", "--expires", "2027-01-15").exit_code == 0
+    assert cli("promote", "--model", "cin-ecriture-4e", "--version", "1",
+               "--operator", "ops.bouchard").exit_code == 0
+    r = cli("governance", "check", "--on", "2027-01-16")
+    assert r.exit_code == 2 and "expired" in r.output, r.output
+    fr, en = _local_cards(rid).values()
+    assert "Expirée" in fr and "15 janvier 2027" in fr and "pas en service" in fr
+    assert "En attente" not in fr
+    assert "Expired" in en and "January 15, 2027" in en and "Pending" not in en

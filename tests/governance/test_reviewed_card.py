@@ -16,16 +16,7 @@ from ._runs import AUTHOR
 M = "cin-ecriture-4e"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_artifact_repos():
-    """MLflow caches each run's artifact repository by run id for the whole process: the
-    template store's runs have the same ids as this test's copy, so an upload would land in
-    the template (a test-harness artefact: a real store has one location per run)."""
-    from mlflow.tracking._tracking_service import utils
-
-    utils._artifact_repos_cache.clear()
-    yield
-    utils._artifact_repos_cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_artifact_repos")
 
 
 def _raw(ctx, rid, path):
@@ -77,3 +68,29 @@ def test_a_rejection_shows_who_and_why(ctx, runs):
     fr = _raw(ctx, rid, Artifact.card_reviewed_html("fr")).decode()
     assert "Rejeté" in fr and "Écarts de faux négatifs trop grands" in fr
     assert "Approbation valide" not in fr
+
+
+def test_cin_ml_card_copies_the_reviewed_card_only_for_the_same_card(ctx, runs, tmp_path):
+    """``cin-ml card --out DIR`` after the decision: the same card (same hash) gets the
+    committee's reviewed copy beside it; a card built differently (other sections: another
+    hash) does not, since that copy describes the pinned card, not this one."""
+    from cin_ml.pipeline import run_card
+
+    from ._runs import _draft_sections
+
+    rid = runs["ready"]
+    reg = register(ctx, rid, author=AUTHOR)
+    review(ctx, M, reg["version"], reviewer="a.tremblay", approve=True, comment="ok",
+           expires=dt.date(2026, 12, 31))
+    same = run_card(rid, out=tmp_path / "same", log=False)
+    assert same["sha256"] == reg["card_sha256"]
+    assert same["reviewed_html"] == str(tmp_path / "same" / rid / "reviewed" / "card.fr.html")
+    html = (tmp_path / "same" / rid / "reviewed" / "card.fr.html").read_text(encoding="utf-8")
+    assert "Approuvé" in html and "a.tremblay" in html and reg["card_sha256"] in html
+    assert (tmp_path / "same" / rid / "reviewed" / "card.en.html").is_file()
+
+    other = run_card(rid, out=tmp_path / "other", log=False,
+                     sections=_draft_sections(tmp_path))
+    assert other["sha256"] != reg["card_sha256"]
+    assert other["reviewed_html"] is None
+    assert not (tmp_path / "other" / rid / "reviewed").exists()
