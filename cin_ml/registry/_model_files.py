@@ -44,12 +44,23 @@ class ModelCheck:
     n_files: int = 0
 
 
+MLFLOW_LOAD_MARKER = "registered_model_meta"
+"""The file MLflow itself writes at the root of a model folder whenever it is downloaded
+through a ``models:/`` URI (``ModelsArtifactRepository``: the version's name and number).
+On the embedded store that folder *is* the store's own folder, so a stock
+``mlflow.pyfunc.load_model("models:/<name>@champion")`` adds the file to the registered
+model (measured: the README's stock load did, and serving then refused the champion). It
+holds no model bytes and nothing cin-ml loads reads it, so it is not pinned."""
+
+
 def hash_tree(root: Path) -> dict[str, str]:
     """``{"model/<relpath>": sha256}`` of every file under ``root`` (a downloaded model
-    folder), relative paths in POSIX form."""
+    folder), relative paths in POSIX form; MLflow's own load marker
+    (:data:`MLFLOW_LOAD_MARKER`, at the root) left out."""
     return {Artifact.model_file(f.relative_to(root).as_posix()):
             hashlib.sha256(f.read_bytes()).hexdigest()
-            for f in sorted(root.rglob("*")) if f.is_file()}
+            for f in sorted(root.rglob("*"))
+            if f.is_file() and f.relative_to(root).as_posix() != MLFLOW_LOAD_MARKER}
 
 
 @contextlib.contextmanager

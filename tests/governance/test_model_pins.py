@@ -87,6 +87,24 @@ def test_register_pins_every_model_file_in_the_evidence_record(ctx, runs):
     assert served["notes"] == [] and served["booster"] is not None
 
 
+def test_a_stock_mlflow_load_of_the_champion_does_not_unseat_it(ctx, runs):
+    """MLflow's own ``load_model("models:/…@champion")`` writes ``registered_model_meta``
+    into the embedded store's model folder (the README shows that stock load): serving and
+    the gates must still accept the champion, and a real change must still be caught."""
+    import mlflow.pyfunc
+
+    v = _promoted(ctx, runs["ready"])
+    folder = _model_dir(ctx, v)
+    mlflow.pyfunc.load_model(f"models:/{M}@champion")
+    assert (folder / "registered_model_meta").is_file()  # the trap is real on this store
+    served = served_version(ctx, M, "champion")
+    assert served["notes"] == [] and served["booster"] is not None
+    assert check(ctx).withdrawn == ()
+    line = _change(folder)
+    with pytest.raises(GovernanceError, match=f"model file {line} since registration"):
+        served_version(ctx, M, "champion")
+
+
 def _change(folder: Path) -> str:
     f = _booster_file(folder)
     f.write_bytes(f.read_bytes().replace(b"\n", b"\n\n", 1))
