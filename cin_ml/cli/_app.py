@@ -52,6 +52,9 @@ def _quiet_libraries() -> None:
     import warnings
 
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    # no usage telemetry leaves a school board's machine (MLflow 3 sends it by default, and
+    # flushes it at exit); the MLflow servers cin-ml starts inherit the setting
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     warnings.showwarning = _show_warning
     for name in ("mlflow", "alembic", "sdv", "rdt", "copulas", "sdmetrics"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -21,6 +21,7 @@ def as_store(store: Store | str | None) -> Store:
 
 def _quiet_mlflow() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # nothing phones home
 
 
 @contextlib.contextmanager

@@ -139,6 +139,9 @@ def serve_ui(port: int = 5000, tracking_uri: str | None = None,
     is called once it answers. The server and its workers are stopped on the way out."""
     started = time.monotonic()
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C stops it even when started from a parent that ignores SIGINT (a background
+    # job of a non-interactive shell inherits SIG_IGN, and Python then keeps it)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with running_ui(port, tracking_uri) as url:
             on_ready(url, time.monotonic() - started)
@@ -147,3 +150,4 @@ def serve_ui(port: int = 5000, tracking_uri: str | None = None,
                     time.sleep(3600)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)

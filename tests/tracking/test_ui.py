@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -46,8 +47,19 @@ def test_ui_announces_when_it_answers_and_stops_whole(tmp_path):
         with urllib.request.urlopen(f"{url}/", timeout=5) as r:
             assert r.status == 200
     finally:
+        # keep reading what it prints, so a full pipe can never hold it up
+        rest: list[str] = []
+        reader = threading.Thread(target=lambda: rest.extend(proc.stdout), daemon=True)
+        reader.start()
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            reader.join(5)
+            pytest.fail("cin-ml ui still running 60 s after SIGINT; it printed: "
+                        + "".join(rest)[-2000:])
+        reader.join(5)
     for _ in range(50):
         if port_is_free(port):
             break
